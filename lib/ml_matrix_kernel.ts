@@ -1,0 +1,53 @@
+/**
+ * The reference matrix-product kernel, computed by ml-matrix on views of our flat buffers.
+ *
+ * Faster kernels (BLAS through FFI, WebAssembly SIMD) implement the same {@linkcode Gemm}
+ * signature and are tested against this one.
+ *
+ * @module
+ */
+import { WrapperMatrix1D } from "./deps.ts";
+
+/**
+ * A general matrix product in BLAS terms, row-major: C = op(A) · op(B), where op(X) is X or
+ * Xᵀ. `a` holds A (m × k, or k × m when `transposeA`), `b` holds B (k × n, or n × k when
+ * `transposeB`), and the m × n result is written into `c`, which the caller has just
+ * allocated.
+ */
+export type Gemm = (
+  transposeA: boolean,
+  transposeB: boolean,
+  m: number,
+  n: number,
+  k: number,
+  a: Float64Array,
+  b: Float64Array,
+  c: Float64Array,
+) => void;
+
+/**
+ * {@linkcode Gemm} computed by ml-matrix's `mmul`, which views the flat arrays through
+ * `WrapperMatrix1D` without copying them.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { mlMatrixGemm } from "./ml_matrix_kernel.ts";
+ * const c = new Float64Array(1);
+ * mlMatrixGemm(false, false, 1, 1, 2, new Float64Array([1, 2]), new Float64Array([3, 4]), c);
+ * assert.ok(c[0] === 11);
+ * ```
+ */
+export const mlMatrixGemm: Gemm = (transposeA, transposeB, m, n, k, a, b, c) => {
+  if (m === 0 || n === 0) return;
+  if (k === 0) {
+    c.fill(0);
+    return;
+  }
+  const left = new WrapperMatrix1D(a, { rows: transposeA ? k : m });
+  const right = new WrapperMatrix1D(b, { rows: transposeB ? n : k });
+  const product = (transposeA ? left.transpose() : left).mmul(
+    transposeB ? right.transpose() : right,
+  );
+  for (let i = 0; i < m; i++) c.set(product.getRow(i), i * n);
+};

@@ -1,0 +1,284 @@
+/**
+ * The few numeric primitives every layer is built from: matrix products, elementwise maps,
+ * reductions along rows, and broadcasting of a column over a batch.
+ *
+ * Layers call only these, so a faster kernel can serve them without the layers knowing.
+ * Every primitive checks shapes at its boundary, allocates its result and never writes into
+ * its arguments.
+ *
+ * @module
+ */
+import { type Gemm, mlMatrixGemm } from "./ml_matrix_kernel.ts";
+import { assertShape, type Tensor, tensor } from "./tensor.ts";
+
+const gemm: Gemm = mlMatrixGemm;
+
+/**
+ * The matrix product A · B.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { matmul } from "./primitives.ts";
+ * import { fromRows } from "./tensor.ts";
+ * const product = matmul(fromRows([[1, 2]]), fromRows([[3], [4]]));
+ * assert.ok(product.data[0] === 11);
+ * ```
+ */
+export function matmul<M extends number, K extends number, N extends number>(
+  a: Tensor<M, K>,
+  b: Tensor<NoInfer<K>, N>,
+): Tensor<M, N> {
+  assertShape(
+    b,
+    a.columns,
+    b.columns,
+    "matmul()",
+    `B's rows must equal A's columns (${a.columns})`,
+  );
+  const data = new Float64Array(a.rows * b.columns);
+  gemm(false, false, a.rows, b.columns, a.columns, a.data, b.data, data);
+  return tensor(a.rows, b.columns, data);
+}
+
+/**
+ * The matrix product Aᵀ · B, without forming Aᵀ.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { matmulTransposedLeft } from "./primitives.ts";
+ * import { fromRows } from "./tensor.ts";
+ * const product = matmulTransposedLeft(fromRows([[1], [2]]), fromRows([[3], [4]]));
+ * assert.ok(product.data[0] === 11);
+ * ```
+ */
+export function matmulTransposedLeft<K extends number, M extends number, N extends number>(
+  a: Tensor<K, M>,
+  b: Tensor<NoInfer<K>, N>,
+): Tensor<M, N> {
+  assertShape(
+    b,
+    a.rows,
+    b.columns,
+    "matmulTransposedLeft()",
+    `B's rows must equal A's rows (${a.rows})`,
+  );
+  const data = new Float64Array(a.columns * b.columns);
+  gemm(true, false, a.columns, b.columns, a.rows, a.data, b.data, data);
+  return tensor(a.columns, b.columns, data);
+}
+
+/**
+ * The matrix product A · Bᵀ, without forming Bᵀ.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { matmulTransposedRight } from "./primitives.ts";
+ * import { fromRows } from "./tensor.ts";
+ * const product = matmulTransposedRight(fromRows([[1, 2]]), fromRows([[3, 4]]));
+ * assert.ok(product.data[0] === 11);
+ * ```
+ */
+export function matmulTransposedRight<M extends number, K extends number, N extends number>(
+  a: Tensor<M, K>,
+  b: Tensor<N, NoInfer<K>>,
+): Tensor<M, N> {
+  assertShape(
+    b,
+    b.rows,
+    a.columns,
+    "matmulTransposedRight()",
+    `B's columns must equal A's columns (${a.columns})`,
+  );
+  const data = new Float64Array(a.rows * b.rows);
+  gemm(false, true, a.rows, b.rows, a.columns, a.data, b.data, data);
+  return tensor(a.rows, b.rows, data);
+}
+
+/**
+ * Applies `f` to every entry.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { map } from "./primitives.ts";
+ * import { fromRows } from "./tensor.ts";
+ * assert.ok(map(fromRows([[-1, 2]]), Math.abs).data[0] === 1);
+ * ```
+ */
+export function map<R extends number, C extends number>(
+  a: Tensor<R, C>,
+  f: (value: number) => number,
+): Tensor<R, C> {
+  const data = new Float64Array(a.data.length);
+  for (let i = 0; i < data.length; i++) data[i] = f(a.data[i]);
+  return tensor(a.rows, a.columns, data);
+}
+
+/**
+ * Combines two tensors of one shape entry by entry.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { zip } from "./primitives.ts";
+ * import { fromRows } from "./tensor.ts";
+ * assert.ok(zip(fromRows([[1, 2]]), fromRows([[3, 4]]), (x, y) => x * y).data[1] === 8);
+ * ```
+ */
+export function zip<R extends number, C extends number>(
+  a: Tensor<R, C>,
+  b: Tensor<NoInfer<R>, NoInfer<C>>,
+  f: (x: number, y: number) => number,
+): Tensor<R, C> {
+  assertShape(b, a.rows, a.columns, "zip()", "both tensors must have one shape");
+  const data = new Float64Array(a.data.length);
+  for (let i = 0; i < data.length; i++) data[i] = f(a.data[i], b.data[i]);
+  return tensor(a.rows, a.columns, data);
+}
+
+/**
+ * The entrywise sum A + B.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { add } from "./primitives.ts";
+ * import { fromRows } from "./tensor.ts";
+ * assert.ok(add(fromRows([[1]]), fromRows([[2]])).data[0] === 3);
+ * ```
+ */
+export function add<R extends number, C extends number>(
+  a: Tensor<R, C>,
+  b: Tensor<NoInfer<R>, NoInfer<C>>,
+): Tensor<R, C> {
+  return zip(a, b, (x, y) => x + y);
+}
+
+/**
+ * The entrywise product A ⊙ B.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { multiply } from "./primitives.ts";
+ * import { fromRows } from "./tensor.ts";
+ * assert.ok(multiply(fromRows([[2]]), fromRows([[3]])).data[0] === 6);
+ * ```
+ */
+export function multiply<R extends number, C extends number>(
+  a: Tensor<R, C>,
+  b: Tensor<NoInfer<R>, NoInfer<C>>,
+): Tensor<R, C> {
+  return zip(a, b, (x, y) => x * y);
+}
+
+/**
+ * The tensor times a scalar.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { scale } from "./primitives.ts";
+ * import { fromRows } from "./tensor.ts";
+ * assert.ok(scale(fromRows([[2]]), 3).data[0] === 6);
+ * ```
+ */
+export function scale<R extends number, C extends number>(
+  a: Tensor<R, C>,
+  factor: number,
+): Tensor<R, C> {
+  return map(a, (x) => x * factor);
+}
+
+/**
+ * Combines every column of A with the column vector `column`, entry by entry: the result's
+ * entry (i, j) is f(A(i, j), column(i)). This is how a per-unit bias or scale is broadcast
+ * over a batch.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { zipColumn } from "./primitives.ts";
+ * import { column, fromRows } from "./tensor.ts";
+ * const shifted = zipColumn(fromRows([[1, 2], [3, 4]]), column([10, 20]), (x, c) => x + c);
+ * assert.ok(shifted.data[3] === 24);
+ * ```
+ */
+export function zipColumn<R extends number, C extends number>(
+  a: Tensor<R, C>,
+  column: Tensor<NoInfer<R>, 1>,
+  f: (x: number, columnValue: number) => number,
+): Tensor<R, C> {
+  assertShape(column, a.rows, 1, "zipColumn()", `the column must have one entry per row of A`);
+  const data = new Float64Array(a.data.length);
+  for (let i = 0; i < a.rows; i++) {
+    const columnValue = column.data[i];
+    const offset = i * a.columns;
+    for (let j = 0; j < a.columns; j++) data[offset + j] = f(a.data[offset + j], columnValue);
+  }
+  return tensor(a.rows, a.columns, data);
+}
+
+/**
+ * The sum of each row, as a column vector: Σ_j A(i, j). With samples in columns, this sums
+ * over the batch.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { sumRows } from "./primitives.ts";
+ * import { fromRows } from "./tensor.ts";
+ * assert.ok(sumRows(fromRows([[1, 2], [3, 4]])).data[1] === 7);
+ * ```
+ */
+export function sumRows<R extends number, C extends number>(a: Tensor<R, C>): Tensor<R, 1> {
+  const data = new Float64Array(a.rows);
+  for (let i = 0; i < a.rows; i++) {
+    let sum = 0;
+    const offset = i * a.columns;
+    for (let j = 0; j < a.columns; j++) sum += a.data[offset + j];
+    data[i] = sum;
+  }
+  return tensor(a.rows, 1, data);
+}
+
+/**
+ * The sum of each column, as a row vector: Σ_i A(i, j). With samples in columns, this sums
+ * over the units of each sample.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { sumColumns } from "./primitives.ts";
+ * import { fromRows } from "./tensor.ts";
+ * assert.ok(sumColumns(fromRows([[1, 2], [3, 4]])).data[1] === 6);
+ * ```
+ */
+export function sumColumns<R extends number, C extends number>(a: Tensor<R, C>): Tensor<1, C> {
+  const data = new Float64Array(a.columns);
+  for (let i = 0; i < a.rows; i++) {
+    const offset = i * a.columns;
+    for (let j = 0; j < a.columns; j++) data[j] += a.data[offset + j];
+  }
+  return tensor(1, a.columns, data);
+}
+
+/**
+ * The sum of all entries squared, ‖A‖².
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { sumOfSquares } from "./primitives.ts";
+ * import { fromRows } from "./tensor.ts";
+ * assert.ok(sumOfSquares(fromRows([[3, 4]])) === 25);
+ * ```
+ */
+export function sumOfSquares(a: Tensor): number {
+  let sum = 0;
+  for (let i = 0; i < a.data.length; i++) sum += a.data[i] * a.data[i];
+  return sum;
+}

@@ -1,0 +1,103 @@
+import assert from "node:assert/strict";
+import { multilayerPerceptron } from "../lib/architecture.ts";
+import { batchNormTrainingForward, batchStatistics } from "../lib/batch_norm.ts";
+import { fc } from "../lib/deps.ts";
+import { buildNetworkCase, networkCaseDescriptions } from "../lib/network_cases.ts";
+import { initializeNetwork } from "../lib/network.ts";
+import { accuracy, trainingCost, trainingGradients, weightPenalty } from "../lib/objective.ts";
+import { sumOfSquares } from "../lib/primitives.ts";
+import { normals, randomKey, splitKey, uniforms } from "../lib/random.ts";
+import { initialSgdState, sgdStep } from "../lib/sgd.ts";
+import { softmax } from "../lib/softmax_cross_entropy.ts";
+import { tensor } from "../lib/tensor.ts";
+
+const sizes = fc.record({
+  units: fc.integer({ min: 1, max: 12 }),
+  batch: fc.integer({ min: 2, max: 12 }),
+  seed: fc.integer({ min: 0, max: 2 ** 32 - 1 }),
+  spread: fc.constantFrom(1e-2, 1, 1e3),
+});
+
+Deno.test("batchNormTrainingForward() output has per-unit mean 0 and variance σ²/(σ² + ε) ≈ 1", () => {
+  fc.assert(fc.property(sizes, ({ units, batch, seed, spread }) => {
+    const input = tensor(units, batch, normals(randomKey(seed), units * batch, spread).values);
+    const epsilon = 1e-5;
+    const { output } = batchNormTrainingForward({}, input, epsilon);
+    const inputVariance = batchStatistics(input).variance.data;
+    const { mean, variance } = batchStatistics(output);
+    for (let i = 0; i < units; i++) {
+      assert.ok(Math.abs(mean.data[i]) < 1e-12, `unit ${i} has mean ${mean.data[i]}`);
+      const expected = inputVariance[i] / (inputVariance[i] + epsilon);
+      assert.ok(
+        Math.abs(variance.data[i] - expected) < 1e-12,
+        `unit ${i} variance ${variance.data[i]} ≠ ${expected}`,
+      );
+      if (inputVariance[i] > 1e-1) assert.ok(Math.abs(variance.data[i] - 1) < 1e-3);
+    }
+  }));
+});
+
+Deno.test("softmax() columns are non-negative and sum to 1, even for logits of ±1000", () => {
+  fc.assert(fc.property(sizes, ({ units, batch, seed, spread }) => {
+    const logits = tensor(units, batch, normals(randomKey(seed), units * batch, spread).values);
+    const probabilities = softmax(logits);
+    for (let j = 0; j < batch; j++) {
+      let sum = 0;
+      for (let i = 0; i < units; i++) {
+        const value = probabilities.data[i * batch + j];
+        assert.ok(value >= 0 && Number.isFinite(value));
+        sum += value;
+      }
+      assert.ok(Math.abs(sum - 1) < 1e-12, `column ${j} sums to ${sum}`);
+    }
+  }));
+});
+
+Deno.test("trainingCost() cost equals loss + λ·Σ‖W‖² and the loss ignores λ", () => {
+  fc.assert(
+    fc.property(networkCaseDescriptions({ maximumDepth: 4 }), (description) => {
+      const { network, input, labels, lambda } = buildNetworkCase(description);
+      const { loss, cost } = trainingCost(network, input, labels, lambda);
+      const squares = network.parameters.reduce(
+        (total, layer) => total + (layer.weight ? sumOfSquares(layer.weight) : 0),
+        0,
+      );
+      assert.ok(Math.abs(cost - (loss + lambda * squares)) <= 1e-12 * Math.max(1, cost));
+      assert.equal(weightPenalty(network.parameters, lambda), lambda * squares);
+      assert.equal(trainingCost(network, input, labels, 0).loss, loss);
+    }),
+    { numRuns: 50 },
+  );
+});
+
+Deno.test("a 3-layer batch-norm network overfits 100 samples to 100 % training accuracy", () => {
+  const [dataKey, labelKey, networkKey] = splitKey(randomKey(2026), 3);
+  const features = 64, samples = 100, classes = 10;
+  const input = tensor(features, samples, normals(dataKey, features * samples).values);
+  const labels = Uint8Array.from(
+    uniforms(labelKey, samples).values,
+    (value) => Math.floor(value * classes),
+  );
+  const architecture = multilayerPerceptron({
+    inputSize: features,
+    hiddenSizes: [50, 50],
+    classes,
+    batchNorm: true,
+  });
+  let network = initializeNetwork(architecture, networkKey, "he");
+  let state = initialSgdState;
+  let loss = Infinity;
+  for (let step = 0; step < 200; step++) {
+    const result = trainingGradients(network, input, labels, 0);
+    loss = result.loss;
+    const update = sgdStep(network.parameters, result.gradients, state, {
+      learningRate: 0.1,
+      momentum: 0.9,
+    });
+    network = { ...network, parameters: update.parameters, movingAverages: result.movingAverages };
+    state = update.state;
+  }
+  const { probabilities } = trainingCost(network, input, labels, 0);
+  assert.equal(accuracy(probabilities, labels), 1);
+  assert.ok(loss < 0.01, `training loss is still ${loss}`);
+});

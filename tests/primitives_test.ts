@@ -1,0 +1,79 @@
+import assert from "node:assert/strict";
+import { fc } from "../lib/deps.ts";
+import { ShapeError } from "../lib/errors.ts";
+import {
+  matmul,
+  matmulTransposedLeft,
+  matmulTransposedRight,
+  sumColumns,
+  sumRows,
+  zipColumn,
+} from "../lib/primitives.ts";
+import { normals, randomKey } from "../lib/random.ts";
+import { at, type Tensor, tensor } from "../lib/tensor.ts";
+
+function random(rows: number, columns: number, seed: number): Tensor {
+  return tensor(rows, columns, normals(randomKey(seed), rows * columns).values);
+}
+
+/** The textbook triple loop, entry by entry. */
+function naiveProduct(a: Tensor, b: Tensor): Tensor {
+  const data = new Float64Array(a.rows * b.columns);
+  for (let i = 0; i < a.rows; i++) {
+    for (let j = 0; j < b.columns; j++) {
+      let sum = 0;
+      for (let k = 0; k < a.columns; k++) sum += at(a, i, k) * at(b, k, j);
+      data[i * b.columns + j] = sum;
+    }
+  }
+  return tensor(a.rows, b.columns, data);
+}
+
+function transpose(a: Tensor): Tensor {
+  const data = new Float64Array(a.data.length);
+  for (let i = 0; i < a.rows; i++) {
+    for (let j = 0; j < a.columns; j++) data[j * a.rows + i] = at(a, i, j);
+  }
+  return tensor(a.columns, a.rows, data);
+}
+
+function assertClose(actual: Tensor, expected: Tensor): void {
+  assert.deepEqual([actual.rows, actual.columns], [expected.rows, expected.columns]);
+  actual.data.forEach((value, i) => {
+    assert.ok(Math.abs(value - expected.data[i]) <= 1e-12 * (1 + Math.abs(expected.data[i])));
+  });
+}
+
+const shapes = fc.record({
+  m: fc.integer({ min: 0, max: 9 }),
+  k: fc.integer({ min: 0, max: 9 }),
+  n: fc.integer({ min: 0, max: 9 }),
+  seed: fc.integer({ min: 0, max: 1000 }),
+});
+
+Deno.test("matmul(), matmulTransposedLeft() and matmulTransposedRight() equal the triple loop", () => {
+  fc.assert(fc.property(shapes, ({ m, k, n, seed }) => {
+    const a = random(m, k, seed), b = random(k, n, seed + 1);
+    const expected = naiveProduct(a, b);
+    assertClose(matmul(a, b), expected);
+    assertClose(matmulTransposedLeft(transpose(a), b), expected);
+    assertClose(matmulTransposedRight(a, transpose(b)), expected);
+  }));
+});
+
+Deno.test("sumRows(), sumColumns() and zipColumn() reduce and broadcast along the right axis", () => {
+  const a = tensor(2, 3, new Float64Array([1, 2, 3, 4, 5, 6]));
+  assert.deepEqual([...sumRows(a).data], [6, 15]);
+  assert.deepEqual([...sumColumns(a).data], [5, 7, 9]);
+  const shifted = zipColumn(a, tensor(2, 1, new Float64Array([10, 100])), (x, c) => x + c);
+  assert.deepEqual([...shifted.data], [11, 12, 13, 104, 105, 106]);
+});
+
+Deno.test("matmul() names both shapes when they do not fit", () => {
+  const k: number = 4;
+  assert.throws(
+    () => matmul(random(3, k, 1), random(5, 2, 2)),
+    (error: unknown) =>
+      error instanceof ShapeError && /matmul\(\).*\[4, 2\].*\[5, 2\]/.test(error.message),
+  );
+});
