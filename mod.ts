@@ -30,6 +30,12 @@
 export * from "./lib/tensor.ts";
 export * from "./lib/errors.ts";
 export * from "./lib/primitives.ts";
+export {
+  type BackendName,
+  type BackendPreference,
+  selectBackend,
+  useBackend,
+} from "./lib/backend.ts";
 export * from "./lib/random.ts";
 export * from "./lib/linear.ts";
 export * from "./lib/batch_norm.ts";

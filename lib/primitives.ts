@@ -8,10 +8,8 @@
  *
  * @module
  */
-import { type Gemm, mlMatrixGemm } from "./ml_matrix_kernel.ts";
+import { currentGemm } from "./backend.ts";
 import { assertShape, type Tensor, tensor } from "./tensor.ts";
-
-const gemm: Gemm = mlMatrixGemm;
 
 /**
  * The matrix product A · B.
@@ -37,7 +35,7 @@ export function matmul<M extends number, K extends number, N extends number>(
     `B's rows must equal A's columns (${a.columns})`,
   );
   const data = new Float64Array(a.rows * b.columns);
-  gemm(false, false, a.rows, b.columns, a.columns, a.data, b.data, data);
+  currentGemm()(false, false, a.rows, b.columns, a.columns, a.data, b.data, data);
   return tensor(a.rows, b.columns, data);
 }
 
@@ -65,7 +63,7 @@ export function matmulTransposedLeft<K extends number, M extends number, N exten
     `B's rows must equal A's rows (${a.rows})`,
   );
   const data = new Float64Array(a.columns * b.columns);
-  gemm(true, false, a.columns, b.columns, a.rows, a.data, b.data, data);
+  currentGemm()(true, false, a.columns, b.columns, a.rows, a.data, b.data, data);
   return tensor(a.columns, b.columns, data);
 }
 
@@ -93,7 +91,7 @@ export function matmulTransposedRight<M extends number, K extends number, N exte
     `B's columns must equal A's columns (${a.columns})`,
   );
   const data = new Float64Array(a.rows * b.rows);
-  gemm(false, true, a.rows, b.rows, a.columns, a.data, b.data, data);
+  currentGemm()(false, true, a.rows, b.rows, a.columns, a.data, b.data, data);
   return tensor(a.rows, b.rows, data);
 }
 

@@ -1,0 +1,198 @@
+/**
+ * Which kernel computes the library's matrix products: OpenBLAS through FFI when it is
+ * permitted and installed, ml-matrix otherwise.
+ *
+ * {@linkcode selectBackend} is pure apart from opening the library. The process-wide choice
+ * ({@linkcode currentGemm}, {@linkcode useBackend}) is this library's one piece of
+ * module-level mutable state, kept deliberately, as NumPy keeps its BLAS: every matrix
+ * product in `primitives.ts` reads it, so that callers need not thread a kernel through
+ * every layer. It is set once, lazily, from the `NN_BACKEND` environment variable
+ * (`openblas`, `ml-matrix` or `auto`, read only where `--allow-env` grants it), and changed
+ * only by {@linkcode useBackend}.
+ *
+ * @module
+ */
+import { type Gemm, mlMatrixGemm } from "./ml_matrix_kernel.ts";
+import { openBlasCandidatePaths, openBlasGemm, openOpenBlas } from "./openblas_kernel.ts";
+
+/** A kernel that computes matrix products. */
+export type BackendName = "ml-matrix" | "openblas";
+
+/** A kernel by name, or `"auto"`: OpenBLAS where it can be loaded, ml-matrix otherwise. */
+export type BackendPreference = BackendName | "auto";
+
+/** A chosen kernel, with a one-line notice saying which and why. */
+export interface Backend {
+  name: BackendName;
+  gemm: Gemm;
+  reason: string;
+}
+
+/** Where {@linkcode selectBackend} looks for OpenBLAS. */
+export interface SelectBackendOptions {
+  /**
+   * The shared-library paths to try, in order. Defaults to the `OPENBLAS_LIBRARY`
+   * environment variable (where `--allow-env` grants it) followed by the usual Debian/Ubuntu
+   * locations; see `openBlasCandidatePaths`.
+   */
+  libraryPaths?: readonly string[];
+}
+
+const backendPreferences: readonly BackendPreference[] = ["auto", "openblas", "ml-matrix"];
+
+/** The value of an environment variable, or undefined when unset or not permitted. */
+function permittedEnvironmentVariable(variable: string): string | undefined {
+  if (Deno.permissions.querySync({ name: "env", variable }).state !== "granted") return undefined;
+  return Deno.env.get(variable);
+}
+
+/** `true` when `Deno.dlopen` may run without prompting. */
+function ffiGranted(): boolean {
+  return Deno.permissions.querySync({ name: "ffi" }).state === "granted";
+}
+
+/**
+ * Chooses the matrix-product kernel. `"auto"` (the default) picks OpenBLAS when `--allow-ffi`
+ * is granted and the library loads, ml-matrix otherwise; `"openblas"` throws an Error saying
+ * why when it cannot be loaded. Never prompts for a permission.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { selectBackend } from "./backend.ts";
+ * const backend = selectBackend("ml-matrix");
+ * assert.equal(backend.name, "ml-matrix");
+ * const c = new Float64Array(1);
+ * backend.gemm(false, false, 1, 1, 2, new Float64Array([1, 2]), new Float64Array([3, 4]), c);
+ * assert.equal(c[0], 11);
+ * assert.throws(
+ *   () => selectBackend("openblas", { libraryPaths: ["/nonexistent/libopenblas.so.0"] }),
+ *   /Cannot use the OpenBLAS backend/,
+ * );
+ * ```
+ */
+export function selectBackend(
+  preference: BackendPreference = "auto",
+  options: SelectBackendOptions = {},
+): Backend {
+  if (!backendPreferences.includes(preference)) {
+    throw new RangeError(
+      `Cannot select the matrix-product backend "${preference}": use one of ${
+        backendPreferences.map((name) => `"${name}"`).join(", ")
+      }`,
+    );
+  }
+  const mlMatrix: Backend = {
+    name: "ml-matrix",
+    gemm: mlMatrixGemm,
+    reason: "matrix products: ml-matrix",
+  };
+  if (preference === "ml-matrix") return mlMatrix;
+  const installHint = "run with --allow-ffi and install libopenblas0-pthread for OpenBLAS";
+  if (!ffiGranted()) {
+    if (preference === "openblas") {
+      throw new Error(
+        "Cannot use the OpenBLAS backend: FFI is not permitted; run with --allow-ffi " +
+          "(and install libopenblas0-pthread), or choose the ml-matrix backend",
+      );
+    }
+    return { ...mlMatrix, reason: `matrix products: ml-matrix (${installHint})` };
+  }
+  const paths = options.libraryPaths ??
+    openBlasCandidatePaths(permittedEnvironmentVariable("OPENBLAS_LIBRARY"));
+  const opening = openOpenBlas(paths);
+  if (opening.library !== undefined) {
+    return {
+      name: "openblas",
+      gemm: openBlasGemm(opening.library),
+      reason: `matrix products: OpenBLAS via FFI (${opening.path})`,
+    };
+  }
+  if (preference === "openblas") {
+    throw new Error(
+      "Cannot use the OpenBLAS backend: no OpenBLAS library loaded from the paths tried (" +
+        opening.failures.map(({ path, message }) => `${path}: ${message}`).join("; ") +
+        "); install libopenblas0-pthread or set OPENBLAS_LIBRARY to the library's path",
+    );
+  }
+  return {
+    ...mlMatrix,
+    reason: `matrix products: ml-matrix (OpenBLAS not found at ${paths.join(", ")}; ` +
+      "install libopenblas0-pthread or set OPENBLAS_LIBRARY)",
+  };
+}
+
+/**
+ * The preference named by the `NN_BACKEND` environment variable, or `"auto"` when it is
+ * unset, empty, or `--allow-env` does not grant reading it. Throws a RangeError quoting an
+ * unknown value.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { backendPreferenceFromEnvironment } from "./backend.ts";
+ * assert.ok(["auto", "openblas", "ml-matrix"].includes(backendPreferenceFromEnvironment()));
+ * ```
+ */
+export function backendPreferenceFromEnvironment(): BackendPreference {
+  const value = permittedEnvironmentVariable("NN_BACKEND");
+  if (value === undefined || value === "") return "auto";
+  const preference = backendPreferences.find((name) => name === value);
+  if (preference === undefined) {
+    throw new RangeError(
+      `Cannot read NN_BACKEND="${value}": use one of ${backendPreferences.join(", ")}`,
+    );
+  }
+  return preference;
+}
+
+/**
+ * The process-wide backend; undefined until the first {@linkcode currentGemm} or
+ * {@linkcode useBackend}. The one deliberate piece of module-level mutable state: see the
+ * module documentation.
+ */
+let processBackend: Backend | undefined;
+
+/**
+ * Sets the process-wide matrix-product backend and returns its name and notice. With no
+ * argument, uses `NN_BACKEND` (else `"auto"`). Throws like {@linkcode selectBackend}, leaving
+ * the previous choice in place.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { currentGemm, useBackend } from "./backend.ts";
+ * const { name, reason } = useBackend("ml-matrix");
+ * assert.equal(name, "ml-matrix");
+ * assert.match(reason, /ml-matrix/);
+ * const c = new Float64Array(1);
+ * currentGemm()(false, false, 1, 1, 1, new Float64Array([2]), new Float64Array([3]), c);
+ * assert.equal(c[0], 6);
+ * ```
+ */
+export function useBackend(
+  preference: BackendPreference = backendPreferenceFromEnvironment(),
+): { name: BackendName; reason: string } {
+  const backend = selectBackend(preference);
+  processBackend = backend;
+  return { name: backend.name, reason: backend.reason };
+}
+
+/**
+ * The process-wide {@linkcode Gemm}: on first call chosen by {@linkcode useBackend}'s
+ * default (`NN_BACKEND`, else `"auto"`).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { currentGemm } from "./backend.ts";
+ * const c = new Float64Array(4);
+ * // [[1, 2], [3, 4]] · [[1, 0], [0, 1]]
+ * currentGemm()(false, false, 2, 2, 2, new Float64Array([1, 2, 3, 4]), new Float64Array([1, 0, 0, 1]), c);
+ * assert.deepEqual([...c], [1, 2, 3, 4]);
+ * ```
+ */
+export function currentGemm(): Gemm {
+  processBackend ??= selectBackend(backendPreferenceFromEnvironment());
+  return processBackend.gemm;
+}

@@ -1,0 +1,216 @@
+import assert from "node:assert/strict";
+import {
+  backendPreferenceFromEnvironment,
+  currentGemm,
+  selectBackend,
+  useBackend,
+} from "../lib/backend.ts";
+import { fc } from "../lib/deps.ts";
+import { type Gemm, mlMatrixGemm } from "../lib/ml_matrix_kernel.ts";
+import { openBlasGemm, openOpenBlas } from "../lib/openblas_kernel.ts";
+import { normals, randomKey } from "../lib/random.ts";
+
+const ffiGranted = Deno.permissions.querySync({ name: "ffi" }).state === "granted";
+const opening = ffiGranted ? openOpenBlas() : undefined;
+const openBlas = opening?.library;
+/** Tests that need OpenBLAS are ignored only where it is not installed or FFI is not allowed. */
+const withoutOpenBlas = openBlas === undefined;
+
+function randomArray(length: number, seed: number): Float64Array {
+  return Float64Array.from(normals(randomKey(seed), length).values);
+}
+
+/**
+ * Asserts that `gemm` agrees with ml-matrix on one product, entry by entry, to 1e-12 relative
+ * to Σₖ |A_ik| |B_kj| (the scale of the rounding error, even where the sum cancels).
+ */
+function assertAgreesWithMlMatrix(
+  gemm: Gemm,
+  transposeA: boolean,
+  transposeB: boolean,
+  m: number,
+  n: number,
+  k: number,
+  seed: number,
+): void {
+  const a = randomArray(m * k, seed), b = randomArray(k * n, seed + 1);
+  const expected = new Float64Array(m * n), actual = new Float64Array(m * n).fill(NaN);
+  const scale = new Float64Array(m * n);
+  mlMatrixGemm(transposeA, transposeB, m, n, k, a, b, expected);
+  mlMatrixGemm(transposeA, transposeB, m, n, k, a.map(Math.abs), b.map(Math.abs), scale);
+  gemm(transposeA, transposeB, m, n, k, a, b, actual);
+  for (let i = 0; i < m * n; i++) {
+    assert.ok(
+      Math.abs(actual[i] - expected[i]) <= 1e-12 * scale[i],
+      `entry ${i} of ${m}×${n} (k=${k}, transposeA=${transposeA}, transposeB=${transposeB}): ` +
+        `OpenBLAS gives ${actual[i]}, ml-matrix ${expected[i]}`,
+    );
+  }
+}
+
+Deno.test({
+  name: "openBlasGemm() equals mlMatrixGemm() for every shape up to 40 and every transposition",
+  ignore: withoutOpenBlas,
+  fn() {
+    const gemm = openBlasGemm(openBlas!);
+    fc.assert(
+      fc.property(
+        fc.record({
+          m: fc.integer({ min: 0, max: 40 }),
+          n: fc.integer({ min: 0, max: 40 }),
+          k: fc.integer({ min: 0, max: 40 }),
+          transposeA: fc.boolean(),
+          transposeB: fc.boolean(),
+          seed: fc.integer({ min: 0, max: 100_000 }),
+        }),
+        ({ m, n, k, transposeA, transposeB, seed }) =>
+          assertAgreesWithMlMatrix(gemm, transposeA, transposeB, m, n, k, seed),
+      ),
+      { numRuns: 300 },
+    );
+  },
+});
+
+Deno.test({
+  name: "openBlasGemm() equals mlMatrixGemm() at the first layer's shapes (50×3072, batch 100)",
+  ignore: withoutOpenBlas,
+  fn() {
+    const gemm = openBlasGemm(openBlas!);
+    assertAgreesWithMlMatrix(gemm, false, false, 50, 100, 3072, 1); // W · X
+    assertAgreesWithMlMatrix(gemm, false, true, 50, 3072, 100, 2); // G · Xᵀ
+    assertAgreesWithMlMatrix(gemm, true, false, 3072, 100, 50, 3); // Wᵀ · G
+  },
+});
+
+Deno.test({
+  name: "openBlasGemm() zero-fills the result when k = 0 and rejects arrays too short",
+  ignore: withoutOpenBlas,
+  fn() {
+    const gemm = openBlasGemm(openBlas!);
+    const c = new Float64Array(6).fill(NaN);
+    gemm(false, false, 2, 3, 0, new Float64Array(0), new Float64Array(0), c);
+    assert.deepEqual([...c], [0, 0, 0, 0, 0, 0]);
+    assert.throws(
+      () => gemm(false, false, 2, 2, 2, new Float64Array(3), new Float64Array(4), c),
+      (error: unknown) =>
+        error instanceof RangeError && /need at least 4, 4 and 4 elements but have 3, 4/
+          .test(error.message),
+    );
+  },
+});
+
+Deno.test({
+  name: "selectBackend() names the paths tried when OpenBLAS is forced but absent",
+  ignore: !ffiGranted,
+  fn() {
+    const paths = ["/nonexistent/one/libopenblas.so.0", "/nonexistent/two/libopenblas.so.0"];
+    assert.throws(
+      () => selectBackend("openblas", { libraryPaths: paths }),
+      (error: unknown) =>
+        error instanceof Error && error.message.startsWith("Cannot use the OpenBLAS backend") &&
+        paths.every((path) => error.message.includes(path)),
+    );
+    const fallback = selectBackend("auto", { libraryPaths: paths });
+    assert.equal(fallback.name, "ml-matrix");
+    assert.match(fallback.reason, /OpenBLAS not found at \/nonexistent\/one/);
+  },
+});
+
+Deno.test({
+  name: "selectBackend() picks OpenBLAS under auto when FFI is allowed and it is installed",
+  ignore: withoutOpenBlas,
+  fn() {
+    const backend = selectBackend();
+    assert.equal(backend.name, "openblas");
+    assert.match(backend.reason, /^matrix products: OpenBLAS via FFI \(.*libopenblas/);
+    assertAgreesWithMlMatrix(backend.gemm, true, true, 7, 5, 3, 4);
+  },
+});
+
+Deno.test("selectBackend() rejects an unknown preference with a RangeError", () => {
+  assert.throws(
+    // @ts-expect-error: checking the runtime guard for untyped callers.
+    () => selectBackend("cuda"),
+    (error: unknown) => error instanceof RangeError && /"cuda": use one of/.test(error.message),
+  );
+});
+
+Deno.test("useBackend() sets the gemm that currentGemm() returns", () => {
+  assert.equal(useBackend("ml-matrix").name, "ml-matrix");
+  assert.equal(currentGemm(), mlMatrixGemm);
+  useBackend(backendPreferenceFromEnvironment());
+});
+
+/**
+ * Runs `script` (with `BACKEND_URL` replaced by lib/backend.ts's URL) in a fresh Deno with
+ * only `flags` as permissions, and returns its trimmed output. `deno eval` always has every
+ * permission, so the script goes to `deno run -` on stdin instead.
+ */
+async function runWithPermissions(
+  flags: string[],
+  script: string,
+  environment: Record<string, string> = {},
+): Promise<string> {
+  const backendUrl = new URL("../lib/backend.ts", import.meta.url).href;
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "--no-prompt", ...flags, "-"],
+    env: environment,
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const writer = child.stdin.getWriter();
+  await writer.write(new TextEncoder().encode(script.replaceAll("BACKEND_URL", backendUrl)));
+  await writer.close();
+  const { code, stdout, stderr } = await child.output();
+  const decoder = new TextDecoder();
+  assert.equal(code, 0, `deno run ${flags.join(" ")} failed: ${decoder.decode(stderr)}`);
+  return decoder.decode(stdout).trim();
+}
+
+const printAutoChoice = `
+import { selectBackend } from "BACKEND_URL";
+const { name, reason } = selectBackend("auto");
+let forced = "loaded";
+try { selectBackend("openblas"); } catch (error) { forced = error.message; }
+console.log(JSON.stringify({ name, reason, forced }));
+`;
+
+Deno.test("selectBackend() falls back to ml-matrix under auto without --allow-ffi", async () => {
+  const { name, reason, forced } = JSON.parse(await runWithPermissions([], printAutoChoice));
+  assert.equal(name, "ml-matrix");
+  assert.match(reason, /--allow-ffi/);
+  assert.match(
+    forced,
+    /^Cannot use the OpenBLAS backend: FFI is not permitted; run with --allow-ffi/,
+  );
+});
+
+Deno.test({
+  name: "selectBackend() picks OpenBLAS under auto in a process run with --allow-ffi",
+  ignore: withoutOpenBlas,
+  async fn() {
+    const { name, forced } = JSON.parse(await runWithPermissions(["--allow-ffi"], printAutoChoice));
+    assert.equal(name, "openblas");
+    assert.equal(forced, "loaded");
+  },
+});
+
+const printEnvironmentChoice = `
+import { currentGemm, useBackend } from "BACKEND_URL";
+currentGemm();
+try { console.log(useBackend().name); } catch (error) { console.log(error.name + ": " + error.message); }
+`;
+
+Deno.test({
+  name: "useBackend() and currentGemm() follow NN_BACKEND only where --allow-env grants it",
+  ignore: withoutOpenBlas,
+  async fn() {
+    const run = (flags: string[], value: string) =>
+      runWithPermissions(["--allow-ffi", ...flags], printEnvironmentChoice, { NN_BACKEND: value });
+    assert.equal(await run(["--allow-env"], "ml-matrix"), "ml-matrix");
+    assert.equal(await run(["--allow-env=NN_BACKEND"], "openblas"), "openblas");
+    assert.equal(await run([], "ml-matrix"), "openblas");
+    await assert.rejects(run(["--allow-env"], "gpu"), /NN_BACKEND="gpu": use one of/);
+  },
+});
