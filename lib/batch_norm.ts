@@ -11,7 +11,16 @@
  *
  * @module
  */
-import { multiply, scale, sumRows, zip, zipColumn } from "./primitives.ts";
+import {
+  addColumn,
+  addScaled,
+  multiply,
+  multiplyColumn,
+  scale,
+  subtractColumn,
+  sumRows,
+  zip,
+} from "./primitives.ts";
 import { assertShape, type Tensor, tensor } from "./tensor.ts";
 
 /** The scale γ and shift β (units × 1); both absent in the variant without them. */
@@ -54,13 +63,20 @@ function checkParameters(
   }
 }
 
+/** 1/√(σ² + ε) per unit. */
+function inverseStandardDeviationOf<Units extends number>(
+  variance: Tensor<Units, 1>,
+  epsilon: number,
+): Tensor<Units, 1> {
+  return tensor(variance.rows, 1, variance.data.map((value) => 1 / Math.sqrt(value + epsilon)));
+}
+
 function applyAffine<Units extends number, Batch extends number>(
   parameters: BatchNormParameters<Units>,
   normalized: Tensor<Units, Batch>,
 ): Tensor<Units, Batch> {
   if (!parameters.scale || !parameters.shift) return normalized;
-  const scaled = zipColumn(normalized, parameters.scale, (value, factor) => value * factor);
-  return zipColumn(scaled, parameters.shift, (value, shift) => value + shift);
+  return addColumn(multiplyColumn(normalized, parameters.scale), parameters.shift);
 }
 
 /**
@@ -80,7 +96,7 @@ export function batchStatistics<Units extends number, Batch extends number>(
 ): BatchNormStatistics<Units> {
   const count = input.columns;
   const mean = scale(sumRows(input), 1 / count);
-  const centered = zipColumn(input, mean, (value, average) => value - average);
+  const centered = subtractColumn(input, mean);
   const variance = scale(sumRows(multiply(centered, centered)), 1 / count);
   return { mean, variance };
 }
@@ -110,16 +126,10 @@ export function batchNormTrainingForward<Units extends number, Batch extends num
 } {
   checkParameters(parameters, input.rows, `${name} forward`);
   const statistics = batchStatistics(input);
-  const inverseStandardDeviation = tensor(
-    input.rows as Units,
-    1,
-    statistics.variance.data.map((variance) => 1 / Math.sqrt(variance + epsilon)),
-  );
-  const centered = zipColumn(input, statistics.mean, (value, mean) => value - mean);
-  const normalized = zipColumn(
-    centered,
+  const inverseStandardDeviation = inverseStandardDeviationOf(statistics.variance, epsilon);
+  const normalized = multiplyColumn(
+    subtractColumn(input, statistics.mean),
     inverseStandardDeviation,
-    (value, factor) => value * factor,
   );
   return {
     output: applyAffine(parameters, normalized),
@@ -153,11 +163,9 @@ export function batchNormEvaluationForward<Units extends number, Batch extends n
   const reason = "the moving averages must have one entry per unit of the input";
   assertShape(statistics.mean, input.rows, 1, `${name} forward`, reason);
   assertShape(statistics.variance, input.rows, 1, `${name} forward`, reason);
-  const centered = zipColumn(input, statistics.mean, (value, mean) => value - mean);
-  const normalized = zipColumn(
-    centered,
-    statistics.variance,
-    (value, variance) => value / Math.sqrt(variance + epsilon),
+  const normalized = multiplyColumn(
+    subtractColumn(input, statistics.mean),
+    inverseStandardDeviationOf(statistics.variance, epsilon),
   );
   return applyAffine(parameters, normalized);
 }
@@ -217,22 +225,15 @@ export function batchNormBackward<Units extends number, Batch extends number>(
     "the output gradient must have the shape of the layer's output",
   );
   const count = normalized.columns;
-  const normalizedGradient = gamma
-    ? zipColumn(outputGradient, gamma, (gradient, factor) => gradient * factor)
-    : outputGradient;
+  const normalizedGradient = gamma ? multiplyColumn(outputGradient, gamma) : outputGradient;
   const meanGradient = scale(sumRows(normalizedGradient), 1 / count);
   const meanProjection = scale(sumRows(multiply(normalizedGradient, normalized)), 1 / count);
-  const centered = zipColumn(normalizedGradient, meanGradient, (gradient, mean) => gradient - mean);
-  const projected = zip(
-    centered,
-    zipColumn(normalized, meanProjection, (value, projection) => value * projection),
-    (gradient, correction) => gradient - correction,
+  const projected = addScaled(
+    subtractColumn(normalizedGradient, meanGradient),
+    multiplyColumn(normalized, meanProjection),
+    -1,
   );
-  const inputGradient = zipColumn(
-    projected,
-    inverseStandardDeviation,
-    (value, factor) => value * factor,
-  );
+  const inputGradient = multiplyColumn(projected, inverseStandardDeviation);
   const parameterGradients: BatchNormParameters<Units> = gamma
     ? { scale: sumRows(multiply(outputGradient, normalized)), shift: sumRows(outputGradient) }
     : {};

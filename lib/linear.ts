@@ -7,11 +7,11 @@
  * @module
  */
 import {
+  addColumn,
   matmul,
   matmulTransposedLeft,
   matmulTransposedRight,
   sumRows,
-  zipColumn,
 } from "./primitives.ts";
 import { assertShape, type Tensor } from "./tensor.ts";
 
@@ -65,13 +65,13 @@ export function linearForward<In extends number, Out extends number, Batch exten
     `${name} forward`,
     `input rows must equal weight columns (${weight.columns}); the weight has shape [${weight.rows}, ${weight.columns}]`,
   );
-  const output = zipColumn(matmul(weight, input), bias, (value, shift) => value + shift);
+  const output = addColumn(matmul(weight, input), bias);
   return { output, cache: { parameters, input, name } };
 }
 
 /**
  * Gradients of the loss with respect to the input, the weight and the bias, given the
- * gradient with respect to the output.
+ * gradient with respect to the output. The input gradient is computed when first read.
  *
  * @example
  * ```ts
@@ -96,8 +96,12 @@ export function linearBackward<In extends number, Out extends number, Batch exte
     `${name} backward`,
     "the output gradient must have the shape of the layer's output",
   );
+  let inputGradient: Tensor<In, Batch> | undefined;
   return {
-    inputGradient: matmulTransposedLeft(weight, outputGradient),
+    /** ∂L/∂X = Wᵀ G, computed on first read: the first layer of a network never needs it. */
+    get inputGradient() {
+      return inputGradient ??= matmulTransposedLeft(weight, outputGradient);
+    },
     parameterGradients: {
       weight: matmulTransposedRight(outputGradient, input),
       bias: sumRows(outputGradient),

@@ -17,7 +17,7 @@ import {
   type NetworkParameters,
   networkTrainingForward,
 } from "./network.ts";
-import { add, scale, sumOfSquares } from "./primitives.ts";
+import { addScaled, sumOfSquares } from "./primitives.ts";
 import {
   assertLabels,
   type Labels,
@@ -67,7 +67,7 @@ export function addWeightPenaltyGradient(
   return mapParameters(gradients, (gradient, layerIndex, name) => {
     const weight = parameters[layerIndex].weight;
     return name === "weight" && weight && lambda !== 0
-      ? add(gradient, scale(weight, 2 * lambda))
+      ? addScaled(gradient, weight, 2 * lambda)
       : gradient;
   });
 }
@@ -76,7 +76,7 @@ export function addWeightPenaltyGradient(
 export interface TrainingEvaluation<Out extends number = number, Batch extends number = number> {
   /** Mean cross-entropy over the batch. */
   readonly loss: number;
-  /** loss + λ Σ‖W‖². */
+  /** loss + λ Σ‖W‖² (computed when first read). */
   readonly cost: number;
   readonly probabilities: Tensor<Out, Batch>;
   readonly caches: LayerCache[];
@@ -109,8 +109,18 @@ export function trainingCost<In extends number, Out extends number, Batch extend
 ): TrainingEvaluation<Out, Batch> {
   const { output, caches, movingAverages } = networkTrainingForward(network, input);
   const { loss, probabilities } = softmaxCrossEntropyForward(output, labels);
-  const cost = loss + weightPenalty(network.parameters, lambda);
-  return { loss, cost, probabilities, caches, movingAverages };
+  assertLambda(lambda);
+  let cost: number | undefined;
+  return {
+    loss,
+    // Σ‖W‖² costs a pass over every weight: computed when first read, not on every update.
+    get cost() {
+      return cost ??= loss + weightPenalty(network.parameters, lambda);
+    },
+    probabilities,
+    caches,
+    movingAverages,
+  };
 }
 
 /**
@@ -151,7 +161,16 @@ export function trainingGradients<In extends number, Out extends number, Batch e
     backwards,
   );
   const gradients = addWeightPenaltyGradient(network.parameters, parameterGradients, lambda);
-  return { ...evaluation, gradients };
+  return {
+    loss: evaluation.loss,
+    get cost() {
+      return evaluation.cost;
+    },
+    probabilities: evaluation.probabilities,
+    caches: evaluation.caches,
+    movingAverages: evaluation.movingAverages,
+    gradients,
+  };
 }
 
 /**

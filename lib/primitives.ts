@@ -152,7 +152,10 @@ export function add<R extends number, C extends number>(
   a: Tensor<R, C>,
   b: Tensor<NoInfer<R>, NoInfer<C>>,
 ): Tensor<R, C> {
-  return zip(a, b, (x, y) => x + y);
+  assertShape(b, a.rows, a.columns, "add()", "both tensors must have one shape");
+  const data = new Float64Array(a.data.length);
+  for (let i = 0; i < data.length; i++) data[i] = a.data[i] + b.data[i];
+  return tensor(a.rows, a.columns, data);
 }
 
 /**
@@ -170,7 +173,10 @@ export function multiply<R extends number, C extends number>(
   a: Tensor<R, C>,
   b: Tensor<NoInfer<R>, NoInfer<C>>,
 ): Tensor<R, C> {
-  return zip(a, b, (x, y) => x * y);
+  assertShape(b, a.rows, a.columns, "multiply()", "both tensors must have one shape");
+  const data = new Float64Array(a.data.length);
+  for (let i = 0; i < data.length; i++) data[i] = a.data[i] * b.data[i];
+  return tensor(a.rows, a.columns, data);
 }
 
 /**
@@ -188,36 +194,107 @@ export function scale<R extends number, C extends number>(
   a: Tensor<R, C>,
   factor: number,
 ): Tensor<R, C> {
-  return map(a, (x) => x * factor);
+  const data = new Float64Array(a.data.length);
+  for (let i = 0; i < data.length; i++) data[i] = a.data[i] * factor;
+  return tensor(a.rows, a.columns, data);
 }
 
 /**
- * Combines every column of A with the column vector `column`, entry by entry: the result's
- * entry (i, j) is f(A(i, j), column(i)). This is how a per-unit bias or scale is broadcast
- * over a batch.
+ * A + factor · B, in one pass (BLAS's axpy, without writing into B).
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { zipColumn } from "./primitives.ts";
- * import { column, fromRows } from "./tensor.ts";
- * const shifted = zipColumn(fromRows([[1, 2], [3, 4]]), column([10, 20]), (x, c) => x + c);
- * assert.ok(shifted.data[3] === 24);
+ * import { addScaled } from "./primitives.ts";
+ * import { fromRows } from "./tensor.ts";
+ * assert.equal(addScaled(fromRows([[1]]), fromRows([[2]]), 3).data[0], 7);
  * ```
  */
-export function zipColumn<R extends number, C extends number>(
+export function addScaled<R extends number, C extends number>(
+  a: Tensor<R, C>,
+  b: Tensor<NoInfer<R>, NoInfer<C>>,
+  factor: number,
+): Tensor<R, C> {
+  assertShape(b, a.rows, a.columns, "addScaled()", "both tensors must have one shape");
+  const data = new Float64Array(a.data.length);
+  for (let i = 0; i < data.length; i++) data[i] = a.data[i] + factor * b.data[i];
+  return tensor(a.rows, a.columns, data);
+}
+
+/** Combines A's entry (i, j) with entry i of a column vector, for every j: the loop of the three broadcasts below. */
+function broadcastColumn<R extends number, C extends number>(
   a: Tensor<R, C>,
   column: Tensor<NoInfer<R>, 1>,
-  f: (x: number, columnValue: number) => number,
+  operation: string,
+  combine: "add" | "subtract" | "multiply",
 ): Tensor<R, C> {
-  assertShape(column, a.rows, 1, "zipColumn()", `the column must have one entry per row of A`);
+  assertShape(column, a.rows, 1, `${operation}()`, "the column must have one entry per row of A");
   const data = new Float64Array(a.data.length);
+  const { columns } = a;
   for (let i = 0; i < a.rows; i++) {
-    const columnValue = column.data[i];
-    const offset = i * a.columns;
-    for (let j = 0; j < a.columns; j++) data[offset + j] = f(a.data[offset + j], columnValue);
+    const value = column.data[i];
+    const offset = i * columns;
+    if (combine === "add") {
+      for (let j = 0; j < columns; j++) data[offset + j] = a.data[offset + j] + value;
+    } else if (combine === "subtract") {
+      for (let j = 0; j < columns; j++) data[offset + j] = a.data[offset + j] - value;
+    } else for (let j = 0; j < columns; j++) data[offset + j] = a.data[offset + j] * value;
   }
   return tensor(a.rows, a.columns, data);
+}
+
+/**
+ * Adds entry i of `column` to row i of A: a per-unit bias or shift broadcast over a batch.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { addColumn } from "./primitives.ts";
+ * import { column, fromRows } from "./tensor.ts";
+ * assert.deepEqual([...addColumn(fromRows([[1, 2], [3, 4]]), column([10, 20])).data], [11, 12, 23, 24]);
+ * ```
+ */
+export function addColumn<R extends number, C extends number>(
+  a: Tensor<R, C>,
+  column: Tensor<NoInfer<R>, 1>,
+): Tensor<R, C> {
+  return broadcastColumn(a, column, "addColumn", "add");
+}
+
+/**
+ * Subtracts entry i of `column` from row i of A: centring each unit on its batch mean.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { subtractColumn } from "./primitives.ts";
+ * import { column, fromRows } from "./tensor.ts";
+ * assert.deepEqual([...subtractColumn(fromRows([[1, 2], [3, 4]]), column([1, 3])).data], [0, 1, 0, 1]);
+ * ```
+ */
+export function subtractColumn<R extends number, C extends number>(
+  a: Tensor<R, C>,
+  column: Tensor<NoInfer<R>, 1>,
+): Tensor<R, C> {
+  return broadcastColumn(a, column, "subtractColumn", "subtract");
+}
+
+/**
+ * Multiplies row i of A by entry i of `column`: a per-unit scale broadcast over a batch.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { multiplyColumn } from "./primitives.ts";
+ * import { column, fromRows } from "./tensor.ts";
+ * assert.deepEqual([...multiplyColumn(fromRows([[1, 2], [3, 4]]), column([2, 0])).data], [2, 4, 0, 0]);
+ * ```
+ */
+export function multiplyColumn<R extends number, C extends number>(
+  a: Tensor<R, C>,
+  column: Tensor<NoInfer<R>, 1>,
+): Tensor<R, C> {
+  return broadcastColumn(a, column, "multiplyColumn", "multiply");
 }
 
 /**

@@ -7,8 +7,8 @@
  * @module
  */
 import { type LayerParameters, mapParameters, type NetworkParameters } from "./network.ts";
-import { zip } from "./primitives.ts";
-import { assertShape } from "./tensor.ts";
+import { addScaled, scale } from "./primitives.ts";
+import { assertShape, type Tensor } from "./tensor.ts";
 
 /** The optimizer's state: the velocity v of every parameter (absent before the first step). */
 export interface SgdState {
@@ -47,8 +47,8 @@ export function sgdStep(
   if (!(momentum >= 0 && momentum < 1)) {
     throw new RangeError(`Cannot take an SGD step with momentum ${momentum}: it must be in [0, 1)`);
   }
-  const velocity = mapParameters(parameters, (value, layerIndex, name) => {
-    const gradient = gradients[layerIndex]?.[name];
+  const gradientOf = (value: Tensor, layerIndex: number, name: string): Tensor => {
+    const gradient = gradients[layerIndex]?.[name as keyof LayerParameters];
     if (!gradient) {
       throw new TypeError(
         `Cannot take an SGD step: layer ${layerIndex + 1} has a ${name} but no gradient for it`,
@@ -61,14 +61,26 @@ export function sgdStep(
       `SGD step on layer ${layerIndex + 1} ${name}`,
       "a gradient must have its parameter's shape",
     );
+    return gradient;
+  };
+  if (momentum === 0) {
+    const updated = mapParameters(
+      parameters,
+      (value, layerIndex, name) =>
+        addScaled(value, gradientOf(value, layerIndex, name), -learningRate),
+    );
+    return { parameters: updated, state: { velocity: undefined } };
+  }
+  const velocity = mapParameters(parameters, (value, layerIndex, name) => {
+    const gradient = gradientOf(value, layerIndex, name);
     const previous = state.velocity?.[layerIndex]?.[name];
-    return previous && momentum !== 0
-      ? zip(previous, gradient, (v, g) => momentum * v + learningRate * g)
-      : zip(gradient, gradient, (g) => learningRate * g);
+    return previous
+      ? addScaled(scale(previous, momentum), gradient, learningRate)
+      : scale(gradient, learningRate);
   });
   const updated = mapParameters(
     parameters,
-    (value, layerIndex, name) => zip(value, velocity[layerIndex][name]!, (p, v) => p - v),
+    (value, layerIndex, name) => addScaled(value, velocity[layerIndex][name]!, -1),
   );
-  return { parameters: updated, state: { velocity: momentum === 0 ? undefined : velocity } };
+  return { parameters: updated, state: { velocity } };
 }

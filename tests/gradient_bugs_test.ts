@@ -19,9 +19,10 @@ import {
   matmulTransposedLeft,
   matmulTransposedRight,
   multiply,
+  multiplyColumn,
   scale,
+  subtractColumn,
   sumRows,
-  zipColumn,
 } from "../lib/primitives.ts";
 import { type Tensor, tensor } from "../lib/tensor.ts";
 
@@ -52,13 +53,11 @@ function batchNormBackwardWithoutProjection(
   outputGradient: Tensor,
 ): { inputGradient: Tensor; parameterGradients: BatchNormParameters } {
   const { normalized, inverseStandardDeviation, scale: gamma } = cache;
-  const normalizedGradient = gamma
-    ? zipColumn(outputGradient, gamma, (gradient, factor) => gradient * factor)
-    : outputGradient;
+  const normalizedGradient = gamma ? multiplyColumn(outputGradient, gamma) : outputGradient;
   const meanGradient = scale(sumRows(normalizedGradient), 1 / normalized.columns);
-  const centered = zipColumn(normalizedGradient, meanGradient, (gradient, mean) => gradient - mean);
+  const centered = subtractColumn(normalizedGradient, meanGradient);
   return {
-    inputGradient: zipColumn(centered, inverseStandardDeviation, (value, factor) => value * factor),
+    inputGradient: multiplyColumn(centered, inverseStandardDeviation),
     parameterGradients: gamma
       ? { scale: sumRows(multiply(outputGradient, normalized)), shift: sumRows(outputGradient) }
       : {},

@@ -3,12 +3,16 @@ import { multilayerPerceptron } from "../lib/architecture.ts";
 import { batchNormTrainingForward, batchStatistics } from "../lib/batch_norm.ts";
 import { fc } from "../lib/deps.ts";
 import { buildNetworkCase, networkCaseDescriptions } from "../lib/network_cases.ts";
-import { initializeNetwork } from "../lib/network.ts";
+import { initializeNetwork, networkBackward, networkTrainingForward } from "../lib/network.ts";
 import { accuracy, trainingCost, trainingGradients, weightPenalty } from "../lib/objective.ts";
 import { sumOfSquares } from "../lib/primitives.ts";
 import { normals, randomKey, splitKey, uniforms } from "../lib/random.ts";
 import { initialSgdState, sgdStep } from "../lib/sgd.ts";
-import { softmax } from "../lib/softmax_cross_entropy.ts";
+import {
+  softmax,
+  softmaxCrossEntropyBackward,
+  softmaxCrossEntropyForward,
+} from "../lib/softmax_cross_entropy.ts";
 import { tensor } from "../lib/tensor.ts";
 
 const sizes = fc.record({
@@ -100,4 +104,36 @@ Deno.test("a 3-layer batch-norm network overfits 100 samples to 100 % training a
   const { probabilities } = trainingCost(network, input, labels, 0);
   assert.equal(accuracy(probabilities, labels), 1);
   assert.ok(loss < 0.01, `training loss is still ${loss}`);
+});
+
+Deno.test("networkBackward() input gradient matches centered differences of the cost", () => {
+  fc.assert(
+    fc.property(networkCaseDescriptions({ maximumDepth: 4 }), (description) => {
+      const { network, input, labels } = buildNetworkCase(description);
+      const { output, caches } = networkTrainingForward(network, input);
+      const { cache } = softmaxCrossEntropyForward(output, labels);
+      const { inputGradient } = networkBackward(
+        network,
+        caches,
+        softmaxCrossEntropyBackward(cache),
+      );
+      const step = 1e-6;
+      const lossAt = (index: number, delta: number) => {
+        const data = input.data.slice();
+        data[index] += delta;
+        const shifted = tensor(input.rows, input.columns, data);
+        return softmaxCrossEntropyForward(networkTrainingForward(network, shifted).output, labels)
+          .loss;
+      };
+      for (let index = 0; index < input.data.length; index++) {
+        const numerical = (lossAt(index, step) - lossAt(index, -step)) / (2 * step);
+        const analytic = inputGradient.data[index];
+        assert.ok(
+          Math.abs(analytic - numerical) <= 1e-8 + 1e-6 * Math.abs(numerical),
+          `entry ${index}: analytic ${analytic}, numerical ${numerical}`,
+        );
+      }
+    }),
+    { numRuns: 30, seed: 42 },
+  );
 });

@@ -2,12 +2,14 @@ import assert from "node:assert/strict";
 import { fc } from "../lib/deps.ts";
 import { ShapeError } from "../lib/errors.ts";
 import {
+  addColumn,
   matmul,
   matmulTransposedLeft,
   matmulTransposedRight,
+  multiplyColumn,
+  subtractColumn,
   sumColumns,
   sumRows,
-  zipColumn,
 } from "../lib/primitives.ts";
 import { normals, randomKey } from "../lib/random.ts";
 import { at, type Tensor, tensor } from "../lib/tensor.ts";
@@ -61,12 +63,14 @@ Deno.test("matmul(), matmulTransposedLeft() and matmulTransposedRight() equal th
   }));
 });
 
-Deno.test("sumRows(), sumColumns() and zipColumn() reduce and broadcast along the right axis", () => {
+Deno.test("sumRows(), sumColumns() and the column broadcasts reduce and broadcast along the right axis", () => {
   const a = tensor(2, 3, new Float64Array([1, 2, 3, 4, 5, 6]));
   assert.deepEqual([...sumRows(a).data], [6, 15]);
   assert.deepEqual([...sumColumns(a).data], [5, 7, 9]);
-  const shifted = zipColumn(a, tensor(2, 1, new Float64Array([10, 100])), (x, c) => x + c);
-  assert.deepEqual([...shifted.data], [11, 12, 13, 104, 105, 106]);
+  const column = tensor(2, 1, new Float64Array([10, 100]));
+  assert.deepEqual([...addColumn(a, column).data], [11, 12, 13, 104, 105, 106]);
+  assert.deepEqual([...subtractColumn(a, column).data], [-9, -8, -7, -96, -95, -94]);
+  assert.deepEqual([...multiplyColumn(a, column).data], [10, 20, 30, 400, 500, 600]);
 });
 
 Deno.test("matmul() names both shapes when they do not fit", () => {

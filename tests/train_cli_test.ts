@@ -1,0 +1,164 @@
+/**
+ * cli/train.ts end to end on a small generated CIFAR-10 directory: flags, metrics.json, the
+ * saved model (load, evaluate, same accuracy to the last digit), and clear errors.
+ */
+import assert from "node:assert/strict";
+import { readCifar10 } from "../lib/cifar10.ts";
+import { splitCifar10 } from "../lib/dataset.ts";
+import { evaluateImageSet } from "../lib/evaluation.ts";
+import { loadModel } from "../lib/model_file.ts";
+import { randomKey, uniforms } from "../lib/random.ts";
+
+const trainScript = new URL("../cli/train.ts", import.meta.url).pathname;
+
+/** Six CIFAR-10 batch files of `records` records each, whose label shows in the pixels. */
+async function writeSmallCifar10(directory: string, records: number): Promise<void> {
+  const names = [
+    "data_batch_1",
+    "data_batch_2",
+    "data_batch_3",
+    "data_batch_4",
+    "data_batch_5",
+    "test_batch",
+  ];
+  for (const [fileIndex, name] of names.entries()) {
+    const noise = uniforms(randomKey(fileIndex), records * 3072).values;
+    const bytes = new Uint8Array(records * 3073);
+    for (let r = 0; r < records; r++) {
+      const label = (r * 7 + fileIndex) % 10;
+      bytes[r * 3073] = label;
+      for (let p = 0; p < 3072; p++) {
+        const signal = Math.floor(p / 307.2) === label ? 120 : 0;
+        bytes[r * 3073 + 1 + p] = Math.min(255, signal + Math.floor(noise[r * 3072 + p] * 120));
+      }
+    }
+    await Deno.writeFile(`${directory}/${name}.bin`, bytes);
+  }
+}
+
+async function runTrain(args: string[]) {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-read",
+      "--allow-write",
+      "--allow-env",
+      "--allow-ffi",
+      trainScript,
+      ...args,
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const decoder = new TextDecoder();
+  return {
+    code: output.code,
+    stdout: decoder.decode(output.stdout),
+    stderr: decoder.decode(output.stderr),
+  };
+}
+
+Deno.test("cli/train.ts trains, writes metrics.json and a model that evaluates to the same accuracy", async () => {
+  const directory = await Deno.makeTempDir();
+  try {
+    await writeSmallCifar10(directory, 60);
+    const out = `${directory}/run`;
+    const result = await runTrain([
+      "--data",
+      directory,
+      "--validation",
+      "50",
+      "--hidden",
+      "20,10",
+      "--batch-size",
+      "25",
+      "--epochs",
+      "3",
+      "--schedule",
+      "constant",
+      "--learning-rate",
+      "0.05",
+      "--momentum",
+      "0.9",
+      "--seed",
+      "5",
+      "--out",
+      out,
+    ]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /confusion matrix/);
+    assert.match(result.stdout, /test accuracy \d+\.\d\d %/);
+    const metrics = JSON.parse(await Deno.readTextFile(`${out}/metrics.json`));
+    assert.equal(typeof metrics.test.accuracy, "number");
+    assert.equal(typeof metrics.validation.accuracy, "number");
+    assert.ok(metrics.epochSeconds > 0);
+    assert.equal(metrics.epochSecondsPerEpoch.length, 3);
+    assert.equal(metrics.history.length, 3);
+    assert.equal(metrics.confusionMatrix.flat().reduce((a: number, b: number) => a + b, 0), 60);
+    assert.ok(metrics.test.accuracy > 0.5, `test accuracy ${metrics.test.accuracy}`);
+
+    const model = await loadModel(`${out}/model.fcnn`);
+    const data = splitCifar10(await readCifar10(directory), { validationSize: 50 });
+    const reloaded = evaluateImageSet(model.network, data.test, model.normalization!, 0.005);
+    assert.equal(reloaded.metrics.accuracy, metrics.test.accuracy);
+    assert.equal(reloaded.metrics.loss, metrics.test.loss);
+  } finally {
+    await Deno.remove(directory, { recursive: true });
+  }
+});
+
+Deno.test("cli/train.ts names the flag and the problem for bad options, without a stack trace", async () => {
+  const cases: [string[], RegExp][] = [
+    [["--lambda=-1"], /--lambda must be a number ≥ 0, got -1/],
+    [["--lambda", "-1"], /--lambda.*ambiguous.*--lambda=-XYZ/s],
+    [["--hidden", "50,,50"], /--hidden must be an integer, got ""/],
+    [["--init", "gaussian"], /--init .* got "gaussian"/],
+    [["--batch-norm", "maybe"], /--batch-norm must be one of affine, plain, none/],
+    [["--learning-rat", "0.1"], /Unknown option '--learning-rat'/],
+    [["--epochs", "0"], /--epochs must be an integer ≥ 1, got 0/],
+  ];
+  for (const [args, message] of cases) {
+    const { code, stderr } = await runTrain(args);
+    assert.equal(code, 1, args.join(" "));
+    assert.match(stderr, message);
+    assert.doesNotMatch(stderr, /\n\s+at /, "no stack trace");
+  }
+});
+
+Deno.test("cli/train.ts names a batch size larger than the training set", async () => {
+  const directory = await Deno.makeTempDir();
+  try {
+    await writeSmallCifar10(directory, 20);
+    const { code, stderr } = await runTrain([
+      "--data",
+      directory,
+      "--validation",
+      "10",
+      "--batch-size",
+      "500",
+    ]);
+    assert.equal(code, 1);
+    assert.match(stderr, /--batch-size 500 is larger than the 90 training samples/);
+  } finally {
+    await Deno.remove(directory, { recursive: true });
+  }
+});
+
+Deno.test("cli/train.ts --help lists every option", async () => {
+  const { code, stdout } = await runTrain(["--help"]);
+  assert.equal(code, 0);
+  for (
+    const flag of [
+      "--hidden",
+      "--lambda",
+      "--n-s",
+      "--cycles",
+      "--epochs",
+      "--seed",
+      "--out",
+      "--data-url",
+    ]
+  ) {
+    assert.ok(stdout.includes(flag), flag);
+  }
+});
