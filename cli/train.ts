@@ -22,6 +22,9 @@ import { normalizationOf } from "../lib/normalization.ts";
 import { ProgressBar } from "../lib/progress_bar.ts";
 import { randomKey, splitKey } from "../lib/random.ts";
 import { train } from "../lib/training.ts";
+import { loadCheckpoint, saveCheckpoint } from "../lib/checkpoint.ts";
+import { join } from "node:path";
+import { watchInterrupts } from "./interrupts.ts";
 import { writeTextFileAtomically } from "../lib/atomic_write.ts";
 import {
   choiceFlag,
@@ -76,8 +79,13 @@ Training:
   --backend NAME        auto, openblas or ml-matrix (default auto: OpenBLAS when --allow-ffi and
                         the library are there)
 
-Output:
-  --out DIR             write model.fcnn and metrics.json there
+Output and recovery:
+  --out DIR             write model.fcnn and metrics.json there (and checkpoint.fcnn)
+  --checkpoint-every N  write DIR/checkpoint.fcnn every N updates (atomically); Ctrl-C and
+                        SIGTERM also save one before exiting
+  --resume DIR          continue the run whose checkpoint is DIR/checkpoint.fcnn with the options
+                        it was started with (training flags given now are ignored); the result
+                        is bit-identical to an uninterrupted run
   --help                show this text
 `;
 
@@ -109,80 +117,34 @@ await runMain(async () => {
     seed: { type: "string", default: "1" },
     backend: { type: "string", default: "auto" },
     out: { type: "string" },
+    "checkpoint-every": { type: "string" },
+    resume: { type: "string" },
     help: { type: "boolean", default: false },
   });
   if (flags.help) {
     console.log(help);
     return;
   }
-  // Parse every flag before any work, so a typo fails at once.
-  const dataset = choiceFlag("--dataset", flags.dataset, ["cifar10", "fashion-mnist"]);
-  const split = choiceFlag("--split", flags.split, ["holdout", "file1"]);
-  const validationSize = numberFlag("--validation", flags.validation, {
-    minimum: 1,
-    integer: true,
-  });
-  const hiddenSizes = sizeListFlag("--hidden", flags.hidden);
-  const batchNorm = choiceFlag("--batch-norm", flags["batch-norm"], ["affine", "plain", "none"]);
-  const bnMomentum = numberFlag("--bn-momentum", flags["bn-momentum"], {
-    minimum: 0,
-    maximum: 0.999999,
-  });
-  const initialization: Initialization = flags.init === "he" || flags.init === "xavier"
-    ? flags.init
-    : {
-      standardDeviation: numberFlag("--init (he, xavier or a standard deviation)", flags.init, {
-        minimum: 0,
-      }),
-    };
-  const lambda = numberFlag("--lambda", flags.lambda, { minimum: 0 });
-  const batchSize = numberFlag("--batch-size", flags["batch-size"], { minimum: 1, integer: true });
-  const scheduleKind = choiceFlag("--schedule", flags.schedule, ["cyclical", "constant", "step"]);
-  const stepSize = numberFlag("--n-s", flags["n-s"], { minimum: 1, integer: true });
-  const schedule: LearningRateSchedule = scheduleKind === "cyclical"
-    ? {
-      kind: "cyclical",
-      minimum: numberFlag("--eta-min", flags["eta-min"], { minimum: Number.MIN_VALUE }),
-      maximum: numberFlag("--eta-max", flags["eta-max"], { minimum: Number.MIN_VALUE }),
-      stepSize,
-    }
-    : scheduleKind === "constant"
-    ? {
-      kind: "constant",
-      learningRate: numberFlag("--learning-rate", flags["learning-rate"], {
-        minimum: Number.MIN_VALUE,
-      }),
-    }
-    : {
-      kind: "stepDecay",
-      initial: numberFlag("--learning-rate", flags["learning-rate"], { minimum: Number.MIN_VALUE }),
-      decay: numberFlag("--decay", flags.decay, { minimum: Number.MIN_VALUE, maximum: 1 }),
-    };
-  if (schedule.kind === "cyclical" && schedule.minimum > schedule.maximum) {
-    throw new UsageError(
-      `--eta-min ${schedule.minimum} must not exceed --eta-max ${schedule.maximum}`,
-    );
-  }
-  const cycles = numberFlag("--cycles", flags.cycles, { minimum: 1, integer: true });
-  const epochs = flags.epochs === undefined
-    ? undefined
-    : numberFlag("--epochs", flags.epochs, { minimum: 1, integer: true });
-  const momentum = numberFlag("--momentum", flags.momentum, { minimum: 0, maximum: 0.999999 });
-  const recordEvery = flags["record-every"] === undefined
-    ? undefined
-    : numberFlag("--record-every", flags["record-every"], { minimum: 1, integer: true });
-  const seed = numberFlag("--seed", flags.seed, {
-    minimum: 0,
-    maximum: 2 ** 32 - 1,
-    integer: true,
-  });
   const backend = choiceFlag("--backend", flags.backend, ["auto", "openblas", "ml-matrix"]);
+  const checkpointEvery = flags["checkpoint-every"] === undefined
+    ? undefined
+    : numberFlag("--checkpoint-every", flags["checkpoint-every"], { minimum: 1, integer: true });
+  const out = flags.out ?? flags.resume;
+  if (checkpointEvery !== undefined && out === undefined) {
+    throw new UsageError("--checkpoint-every needs --out DIR to write the checkpoints to");
+  }
+  // Parse every flag before any work, so a typo fails at once; a resumed run keeps its options.
+  const checkpoint = flags.resume === undefined
+    ? undefined
+    : await loadCheckpoint(join(flags.resume, "checkpoint.fcnn"));
+  const run = checkpoint ? checkpoint.options as unknown as RunOptions : runOptionsFromFlags(flags);
+  /** The run's options as JSON holds them (absent options omitted), for model files. */
+  const savedOptions = JSON.parse(JSON.stringify(run)) as Record<string, unknown>;
 
   console.error(useBackend(backend).reason);
-
   const loadStart = performance.now();
-  const data = await loadData(dataset, split, validationSize, flags);
-  const normalization = normalizationOf(data.training);
+  const data = await loadData(run.dataset, run.split, run.validationSize, flags);
+  const normalization = checkpoint?.normalization ?? normalizationOf(data.training);
   const loadSeconds = (performance.now() - loadStart) / 1000;
   const classNames = data.training.classNames;
   console.error(
@@ -193,37 +155,53 @@ await runMain(async () => {
 
   const architecture = multilayerPerceptron({
     inputSize: data.training.features,
-    hiddenSizes,
+    hiddenSizes: run.hiddenSizes,
     classes: classNames.length,
-    batchNorm: batchNorm === "none"
+    batchNorm: run.batchNorm === "none"
       ? false
-      : { affine: batchNorm === "affine", momentum: bnMomentum },
+      : { affine: run.batchNorm === "affine", momentum: run.bnMomentum },
   });
-  const [networkKey, shuffleKey] = splitKey(randomKey(seed), 2);
-  const updatesPerEpoch = Math.floor(data.training.count / batchSize);
+  const [networkKey, shuffleKey] = splitKey(randomKey(run.seed), 2);
+  const updatesPerEpoch = Math.floor(data.training.count / run.batchSize);
   if (updatesPerEpoch < 1) {
     throw new UsageError(
-      `--batch-size ${batchSize} is larger than the ${data.training.count} training samples`,
+      `--batch-size ${run.batchSize} is larger than the ${data.training.count} training samples`,
     );
   }
-  const updates = epochs !== undefined
-    ? epochs * updatesPerEpoch
-    : schedule.kind === "cyclical"
-    ? 2 * stepSize * cycles
+  const updates = run.epochs !== undefined
+    ? run.epochs * updatesPerEpoch
+    : run.schedule.kind === "cyclical"
+    ? 2 * run.schedule.stepSize * run.cycles
     : 20 * updatesPerEpoch;
   const totalEpochs = Math.ceil(updates / updatesPerEpoch);
   console.error(
     `network: ${
-      [data.training.features, ...hiddenSizes, classNames.length].join(" → ")
-    }, batch norm ${batchNorm}; ${updates} updates = ${totalEpochs} epochs of ${updatesPerEpoch}`,
+      [data.training.features, ...run.hiddenSizes, classNames.length].join(" → ")
+    }, batch norm ${run.batchNorm}; ${updates} updates = ${totalEpochs} epochs of ${updatesPerEpoch}${
+      checkpoint ? `; resuming after update ${checkpoint.state.update}` : ""
+    }`,
   );
+  if (out !== undefined) await Deno.mkdir(out, { recursive: true });
+  const checkpointPath = out === undefined ? undefined : join(out, "checkpoint.fcnn");
 
+  const interrupts = await watchInterrupts();
   let bar: ProgressBar | undefined;
   const result = train(
-    initializeNetwork(architecture, networkKey, initialization),
+    initializeNetwork(architecture, networkKey, run.initialization),
     data,
     normalization,
-    { batchSize, lambda, schedule, momentum, updates, key: shuffleKey, recordEvery },
+    {
+      batchSize: run.batchSize,
+      lambda: run.lambda,
+      schedule: run.schedule,
+      momentum: run.momentum,
+      updates,
+      key: shuffleKey,
+      recordEvery: run.recordEvery,
+      checkpointEvery,
+      resumeFrom: checkpoint?.state,
+      shouldStop: () => interrupts.requested() !== undefined,
+    },
     (event) => {
       if (event.kind === "update") {
         bar ??= new ProgressBar({
@@ -234,6 +212,13 @@ await runMain(async () => {
       } else if (event.kind === "epoch") {
         bar?.stop();
         bar = undefined;
+      } else if (event.kind === "checkpoint") {
+        saveCheckpoint(checkpointPath!, {
+          state: event.state,
+          normalization,
+          classNames,
+          options: savedOptions,
+        });
       } else {
         const { point } = event;
         const format = (name: string, metrics: typeof point.training) =>
@@ -248,8 +233,29 @@ await runMain(async () => {
       }
     },
   );
+  bar?.stop();
+  interrupts.stop();
+  if (result.stopped) {
+    const signal = interrupts.requested();
+    if (checkpointPath !== undefined) {
+      saveCheckpoint(checkpointPath, {
+        state: result.stopped,
+        normalization,
+        classNames,
+        options: savedOptions,
+      });
+      console.error(
+        `\n${signal}: stopped after update ${result.stopped.update}; checkpoint saved, continue with --resume ${out}`,
+      );
+    } else {
+      console.error(
+        `\n${signal}: stopped after update ${result.stopped.update}; nothing saved (no --out)`,
+      );
+    }
+    return signal === "SIGINT" ? 130 : 143;
+  }
 
-  const test = evaluateImageSet(result.network, data.test, normalization, lambda);
+  const test = evaluateImageSet(result.network, data.test, normalization, run.lambda);
   const validation = result.history[result.history.length - 1].validation;
   const meanEpochSeconds = result.epochSeconds.reduce((sum, value) => sum + value, 0) /
     result.epochSeconds.length;
@@ -269,28 +275,12 @@ await runMain(async () => {
     } %, mean epoch ${meanEpochSeconds.toFixed(2)} s`,
   );
 
-  if (flags.out !== undefined) {
-    await Deno.mkdir(flags.out, { recursive: true });
-    const options = {
-      dataset,
-      split,
-      validationSize,
-      hiddenSizes,
-      batchNorm,
-      bnMomentum,
-      initialization,
-      lambda,
-      batchSize,
-      schedule,
-      momentum,
-      updates,
-      seed,
-    };
-    await saveModel(`${flags.out}/model.fcnn`, {
+  if (out !== undefined) {
+    await saveModel(join(out, "model.fcnn"), {
       network: result.network,
       normalization,
       classNames,
-      metadata: { options, test: test.metrics },
+      metadata: { options: savedOptions, test: test.metrics },
     });
     const metrics = {
       test: test.metrics,
@@ -299,16 +289,88 @@ await runMain(async () => {
       epochSeconds: meanEpochSeconds,
       epochSecondsPerEpoch: result.epochSeconds,
       loadSeconds,
-      backend: useBackend(backend).name,
-      options,
+      options: run,
       classNames,
       confusionMatrix: confusion,
       history: result.history,
     };
-    await writeTextFileAtomically(`${flags.out}/metrics.json`, JSON.stringify(metrics, null, 2));
-    console.error(`wrote ${flags.out}/model.fcnn and ${flags.out}/metrics.json`);
+    writeTextFileAtomically(join(out, "metrics.json"), JSON.stringify(metrics, null, 2));
+    console.error(`wrote ${join(out, "model.fcnn")} and ${join(out, "metrics.json")}`);
   }
 });
+
+/** The options that define a run; saved in checkpoints so that a resume continues the same run. */
+interface RunOptions {
+  readonly dataset: "cifar10" | "fashion-mnist";
+  readonly split: "holdout" | "file1";
+  readonly validationSize: number;
+  readonly hiddenSizes: readonly number[];
+  readonly batchNorm: "affine" | "plain" | "none";
+  readonly bnMomentum: number;
+  readonly initialization: Initialization;
+  readonly lambda: number;
+  readonly batchSize: number;
+  readonly schedule: LearningRateSchedule;
+  readonly cycles: number;
+  readonly epochs?: number;
+  readonly momentum: number;
+  readonly recordEvery?: number;
+  readonly seed: number;
+}
+
+function runOptionsFromFlags(flags: Record<string, string | boolean | undefined>): RunOptions {
+  const text = (name: string) => flags[name] as string;
+  const initialization: Initialization = text("init") === "he" || text("init") === "xavier"
+    ? text("init") as "he" | "xavier"
+    : {
+      standardDeviation: numberFlag("--init (he, xavier or a standard deviation)", text("init"), {
+        minimum: 0,
+      }),
+    };
+  const scheduleKind = choiceFlag("--schedule", text("schedule"), ["cyclical", "constant", "step"]);
+  const positive = (name: string) =>
+    numberFlag(`--${name}`, text(name), { minimum: Number.MIN_VALUE });
+  const schedule: LearningRateSchedule = scheduleKind === "cyclical"
+    ? {
+      kind: "cyclical",
+      minimum: positive("eta-min"),
+      maximum: positive("eta-max"),
+      stepSize: numberFlag("--n-s", text("n-s"), { minimum: 1, integer: true }),
+    }
+    : scheduleKind === "constant"
+    ? { kind: "constant", learningRate: positive("learning-rate") }
+    : {
+      kind: "stepDecay",
+      initial: positive("learning-rate"),
+      decay: numberFlag("--decay", text("decay"), { minimum: Number.MIN_VALUE, maximum: 1 }),
+    };
+  if (schedule.kind === "cyclical" && schedule.minimum > schedule.maximum) {
+    throw new UsageError(
+      `--eta-min ${schedule.minimum} must not exceed --eta-max ${schedule.maximum}`,
+    );
+  }
+  return {
+    dataset: choiceFlag("--dataset", text("dataset"), ["cifar10", "fashion-mnist"]),
+    split: choiceFlag("--split", text("split"), ["holdout", "file1"]),
+    validationSize: numberFlag("--validation", text("validation"), { minimum: 1, integer: true }),
+    hiddenSizes: sizeListFlag("--hidden", text("hidden")),
+    batchNorm: choiceFlag("--batch-norm", text("batch-norm"), ["affine", "plain", "none"]),
+    bnMomentum: numberFlag("--bn-momentum", text("bn-momentum"), { minimum: 0, maximum: 0.999999 }),
+    initialization,
+    lambda: numberFlag("--lambda", text("lambda"), { minimum: 0 }),
+    batchSize: numberFlag("--batch-size", text("batch-size"), { minimum: 1, integer: true }),
+    schedule,
+    cycles: numberFlag("--cycles", text("cycles"), { minimum: 1, integer: true }),
+    epochs: flags.epochs === undefined
+      ? undefined
+      : numberFlag("--epochs", text("epochs"), { minimum: 1, integer: true }),
+    momentum: numberFlag("--momentum", text("momentum"), { minimum: 0, maximum: 0.999999 }),
+    recordEvery: flags["record-every"] === undefined
+      ? undefined
+      : numberFlag("--record-every", text("record-every"), { minimum: 1, integer: true }),
+    seed: numberFlag("--seed", text("seed"), { minimum: 0, maximum: 2 ** 32 - 1, integer: true }),
+  };
+}
 
 async function loadData(
   dataset: "cifar10" | "fashion-mnist",

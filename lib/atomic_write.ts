@@ -1,7 +1,8 @@
 /**
  * Writing a file so that a crash, a full disk or a read-only directory never leaves a
  * half-written file under the real name: write a temporary file in the same directory, fsync
- * it, then rename it over the target (atomic on POSIX file systems).
+ * it, then rename it over the target (atomic on POSIX file systems). Synchronous, so that a
+ * training loop that never yields to the event loop can write its checkpoints.
  *
  * @module
  */
@@ -17,31 +18,37 @@ import { basename, dirname, join } from "node:path";
  * import assert from "node:assert/strict";
  * import { writeFileAtomically } from "./atomic_write.ts";
  * const directory = await Deno.makeTempDir();
- * await writeFileAtomically(`${directory}/a.bin`, new Uint8Array([1, 2, 3]));
+ * writeFileAtomically(`${directory}/a.bin`, new Uint8Array([1, 2, 3]));
  * assert.deepEqual([...await Deno.readFile(`${directory}/a.bin`)], [1, 2, 3]);
  * await Deno.remove(directory, { recursive: true });
  * ```
  */
-export async function writeFileAtomically(
+export function writeFileAtomically(
   path: string,
   bytes: Uint8Array,
   action = `Cannot write ${path}`,
-): Promise<void> {
+): void {
   const temporary = join(dirname(path), `.${basename(path)}.${crypto.randomUUID()}.partial`);
   let file: Deno.FsFile | undefined;
   let created = false;
   try {
-    file = await Deno.open(temporary, { write: true, createNew: true, mode: 0o644 });
+    file = Deno.openSync(temporary, { write: true, createNew: true, mode: 0o644 });
     created = true;
     let written = 0;
-    while (written < bytes.length) written += await file.write(bytes.subarray(written));
-    await file.sync();
+    while (written < bytes.length) written += file.writeSync(bytes.subarray(written));
+    file.syncSync();
     file.close();
     file = undefined;
-    await Deno.rename(temporary, path);
+    Deno.renameSync(temporary, path);
   } catch (error) {
     file?.close();
-    if (created) await Deno.remove(temporary).catch(() => undefined);
+    if (created) {
+      try {
+        Deno.removeSync(temporary);
+      } catch {
+        // Nothing more to clean up.
+      }
+    }
     const reason = error instanceof Error ? error.message : String(error);
     throw new Error(`${action}: ${reason}; any previous file there is unchanged`, {
       cause: error,
@@ -57,11 +64,11 @@ export async function writeFileAtomically(
  * import assert from "node:assert/strict";
  * import { writeTextFileAtomically } from "./atomic_write.ts";
  * const directory = await Deno.makeTempDir();
- * await writeTextFileAtomically(`${directory}/a.json`, "{}");
+ * writeTextFileAtomically(`${directory}/a.json`, "{}");
  * assert.equal(await Deno.readTextFile(`${directory}/a.json`), "{}");
  * await Deno.remove(directory, { recursive: true });
  * ```
  */
-export function writeTextFileAtomically(path: string, text: string): Promise<void> {
+export function writeTextFileAtomically(path: string, text: string): void {
   return writeFileAtomically(path, new TextEncoder().encode(text));
 }

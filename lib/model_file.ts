@@ -238,10 +238,13 @@ export function decodeModel(bytes: Uint8Array, source = "model"): SavedModel {
  * await Deno.remove(directory, { recursive: true });
  * ```
  */
-export async function saveModel(path: string, model: SavedModel): Promise<void> {
-  const action = `Cannot save the model to ${path}`;
-  const bytes = encodeWithAction(model, action);
-  await writeFileAtomically(path, bytes, action);
+export function saveModel(path: string, model: SavedModel): Promise<void> {
+  // The write itself is synchronous (see atomic_write.ts); errors reject the promise.
+  return new Promise((resolve) => {
+    const action = `Cannot save the model to ${path}`;
+    writeFileAtomically(path, encodeWithAction(model, action), action);
+    resolve();
+  });
 }
 
 /**

@@ -24,7 +24,7 @@ import {
   softmaxCrossEntropyBackward,
   softmaxCrossEntropyForward,
 } from "./softmax_cross_entropy.ts";
-import type { Tensor } from "./tensor.ts";
+import { assertFinite, type Tensor } from "./tensor.ts";
 
 /**
  * λ Σ_l ‖W_l‖² over the linear layers' weights.
@@ -109,6 +109,8 @@ export function trainingCost<In extends number, Out extends number, Batch extend
 ): TrainingEvaluation<Out, Batch> {
   const { output, caches, movingAverages } = networkTrainingForward(network, input);
   const { loss, probabilities } = softmaxCrossEntropyForward(output, labels);
+  // A NaN anywhere in the input reaches the loss; only then is it worth finding.
+  if (!Number.isFinite(loss)) assertFinite(input, "input");
   assertLambda(lambda);
   let cost: number | undefined;
   return {
@@ -234,6 +236,7 @@ export function evaluate<In extends number, Out extends number, Batch extends nu
 ): { loss: number; cost: number; accuracy: number } {
   const output = networkEvaluationForward(network, input);
   const { loss } = softmaxCrossEntropyForward(output, labels);
+  if (!Number.isFinite(loss)) assertFinite(input, "input");
   return {
     loss,
     cost: loss + weightPenalty(network.parameters, lambda),

@@ -27,7 +27,8 @@ export function reluForward<Units extends number, Batch extends number>(
   input: Tensor<Units, Batch>,
   name = "ReLU layer",
 ): { output: Tensor<Units, Batch>; cache: ReluCache<Units, Batch> } {
-  return { output: map(input, (value) => (value > 0 ? value : 0)), cache: { input, name } };
+  // "value <= 0 ? 0 : value" lets NaN through (as NumPy's maximum does), so bad input is not hidden.
+  return { output: map(input, (value) => (value <= 0 ? 0 : value)), cache: { input, name } };
 }
 
 /**

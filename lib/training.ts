@@ -8,11 +8,12 @@
 import { gatherBatch, sliceImageSet } from "./dataset.ts";
 import { evaluateImageSet, type Metrics } from "./evaluation.ts";
 import { assertSchedule, learningRateAt, type LearningRateSchedule } from "./learning_rate.ts";
-import type { Network } from "./network.ts";
+import { type LayerParameters, type Network, parameterNames } from "./network.ts";
+import { layerName } from "./architecture.ts";
 import type { Normalization } from "./normalization.ts";
 import { trainingGradients } from "./objective.ts";
 import { permutation, type RandomKey } from "./random.ts";
-import { initialSgdState, sgdStep } from "./sgd.ts";
+import { initialSgdState, type SgdState, sgdStep } from "./sgd.ts";
 import type { ImageSet } from "./image_set.ts";
 
 /** Options of {@linkcode train}. */
@@ -31,6 +32,12 @@ export interface TrainingOptions {
   readonly recordEvery?: number;
   /** Training metrics are measured on the first this many training samples (default 5000). */
   readonly trainingMetricsSize?: number;
+  /** Emit a `checkpoint` event with the {@linkcode TrainingState} every this many updates. */
+  readonly checkpointEvery?: number;
+  /** Continue from a state a checkpoint or a stop gave; the other options must be the same. */
+  readonly resumeFrom?: TrainingState;
+  /** Asked after every update; `true` ends training early with `stopped` set. */
+  readonly shouldStop?: () => boolean;
 }
 
 /** Metrics at one point of training. */
@@ -55,19 +62,41 @@ export type TrainingEvent =
     readonly loss: number;
   }
   | { readonly kind: "record"; readonly point: HistoryPoint }
-  | { readonly kind: "epoch"; readonly epoch: number; readonly seconds: number };
+  | { readonly kind: "epoch"; readonly epoch: number; readonly seconds: number }
+  | { readonly kind: "checkpoint"; readonly state: TrainingState };
 
 /** The trained network, its history, and the training time of each epoch. */
 export interface TrainingResult {
   readonly network: Network;
   readonly history: readonly HistoryPoint[];
-  /** Seconds spent in each epoch's updates (gathering, forward, backward, step); evaluation excluded. */
+  /**
+   * Seconds spent in each epoch's updates (gathering, forward, backward, step); evaluation
+   * excluded. An epoch split by a stop and a resume counts only its part after the resume.
+   */
+  readonly epochSeconds: readonly number[];
+  /** Set when `shouldStop` ended training early: the state to resume from. */
+  readonly stopped?: TrainingState;
+}
+
+/**
+ * Everything needed to continue training bit-identically: the network (parameters and moving
+ * averages), the optimizer's velocity, how many updates are done, and the key that shuffles
+ * the epoch the next update belongs to (its permutation is drawn again from it).
+ */
+export interface TrainingState {
+  readonly network: Network;
+  readonly optimizer: SgdState;
+  readonly update: number;
+  readonly epochKey: RandomKey;
+  readonly history: readonly HistoryPoint[];
   readonly epochSeconds: readonly number[];
 }
 
 /**
  * Trains `network` on `data.training`, recording metrics on a training subset and on
- * `data.validation`. The same network, data, options and key give the same result, bit for bit.
+ * `data.validation`. The same network, data, options and key give the same result, bit for bit,
+ * also when the run is stopped and resumed from a {@linkcode TrainingState}. A NaN or infinite
+ * loss or parameter throws a {@linkcode DivergenceError} at once.
  *
  * @example
  * ```ts
@@ -130,17 +159,38 @@ export function train(
     return point;
   };
 
-  const history: HistoryPoint[] = [];
-  const epochSeconds: number[] = [];
-  let key = options.key;
-  let optimizerState = initialSgdState;
-  let update = 0;
-  for (let epoch = 0; update < updates; epoch++) {
-    const shuffled = permutation(key, training.count);
-    key = shuffled.key;
+  const resume = options.resumeFrom;
+  if (
+    resume && !(Number.isInteger(resume.update) && resume.update >= 0 && resume.update <= updates)
+  ) {
+    throw new RangeError(
+      `Cannot resume at update ${resume.update}: the run has ${updates} updates`,
+    );
+  }
+  const history: HistoryPoint[] = [...(resume?.history ?? [])];
+  const epochSeconds: number[] = [...(resume?.epochSeconds ?? [])];
+  let epochKey = resume?.epochKey ?? options.key;
+  let optimizer = resume?.optimizer ?? initialSgdState;
+  let update = resume?.update ?? 0;
+  if (resume) network = resume.network;
+  const stateAt = (nextEpochKey: RandomKey): TrainingState => ({
+    network,
+    optimizer,
+    update,
+    epochKey: nextEpochKey,
+    history: [...history],
+    epochSeconds: [...epochSeconds],
+  });
+  while (update < updates) {
+    const epoch = Math.floor(update / updatesPerEpoch);
+    const shuffled = permutation(epochKey, training.count);
     const epochStart = performance.now();
     let evaluationMilliseconds = 0;
-    for (let batch = 0; batch < updatesPerEpoch && update < updates; batch++) {
+    for (
+      let batch = update % updatesPerEpoch;
+      batch < updatesPerEpoch && update < updates;
+      batch++
+    ) {
       const { input, labels } = gatherBatch(
         training,
         normalization,
@@ -148,25 +198,96 @@ export function train(
         batch * batchSize,
         (batch + 1) * batchSize,
       );
+      const learningRate = learningRateAt(schedule, update, updatesPerEpoch);
       const result = trainingGradients(network, input, labels, lambda);
-      const step = sgdStep(network.parameters, result.gradients, optimizerState, {
-        learningRate: learningRateAt(schedule, update, updatesPerEpoch),
+      const step = sgdStep(network.parameters, result.gradients, optimizer, {
+        learningRate,
         momentum,
       });
+      assertFinite(result.loss, step.parameters, network, update + 1, learningRate);
       network = { ...network, parameters: step.parameters, movingAverages: result.movingAverages };
-      optimizerState = step.state;
+      optimizer = step.state;
       update++;
       onEvent({ kind: "update", update, updates, epoch, loss: result.loss });
+      const endsEpoch = batch === updatesPerEpoch - 1;
+      if (endsEpoch) {
+        epochSeconds.push((performance.now() - epochStart - evaluationMilliseconds) / 1000);
+        onEvent({ kind: "epoch", epoch, seconds: epochSeconds[epochSeconds.length - 1] });
+      }
       if (update % recordEvery === 0 && update !== updates) {
         const evaluationStart = performance.now();
         history.push(record(network, update));
         evaluationMilliseconds += performance.now() - evaluationStart;
       }
+      const nextEpochKey = endsEpoch ? shuffled.key : epochKey;
+      if (options.checkpointEvery !== undefined && update % options.checkpointEvery === 0) {
+        onEvent({ kind: "checkpoint", state: stateAt(nextEpochKey) });
+      }
+      if (options.shouldStop?.() && update < updates) {
+        return { network, history, epochSeconds, stopped: stateAt(nextEpochKey) };
+      }
     }
-    const seconds = (performance.now() - epochStart - evaluationMilliseconds) / 1000;
-    epochSeconds.push(seconds);
-    onEvent({ kind: "epoch", epoch, seconds });
+    if (update % updatesPerEpoch === 0) epochKey = shuffled.key;
+    else if (update === updates) {
+      epochSeconds.push((performance.now() - epochStart - evaluationMilliseconds) / 1000);
+      onEvent({ kind: "epoch", epoch, seconds: epochSeconds[epochSeconds.length - 1] });
+    }
   }
   history.push(record(network, update));
   return { network, history, epochSeconds };
+}
+
+/**
+ * Training diverged: a loss or parameter became NaN or ±Infinity. Says where and what to try.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { DivergenceError } from "./training.ts";
+ * const error = new DivergenceError(12, "Linear layer 1", "weight", NaN, 0.5);
+ * assert.match(error.message, /update 12.*Linear layer 1 weight/);
+ * ```
+ */
+export class DivergenceError extends Error {
+  constructor(
+    readonly update: number,
+    readonly layer: string,
+    readonly parameter: string,
+    readonly value: number,
+    readonly learningRate: number,
+  ) {
+    super(
+      `Training diverged at update ${update}: ${layer} ${parameter} became ${value} (learning rate ${learningRate}); ` +
+        "try a smaller learning rate (--eta-max or --learning-rate), a larger λ, batch norm, or a smaller initial σ",
+    );
+    this.name = "DivergenceError";
+  }
+}
+
+function assertFinite(
+  loss: number,
+  parameters: readonly LayerParameters[],
+  network: Network,
+  update: number,
+  learningRate: number,
+): void {
+  if (!Number.isFinite(loss)) {
+    throw new DivergenceError(update, "the loss", "(cross-entropy)", loss, learningRate);
+  }
+  parameters.forEach((layer, layerIndex) => {
+    for (const name of parameterNames) {
+      const value = layer[name];
+      if (!value) continue;
+      const index = value.data.findIndex((entry) => !Number.isFinite(entry));
+      if (index >= 0) {
+        throw new DivergenceError(
+          update,
+          layerName(network.architecture.layers, layerIndex),
+          `${name} entry ${index}`,
+          value.data[index],
+          learningRate,
+        );
+      }
+    }
+  });
 }

@@ -4,7 +4,13 @@ import { batchNormTrainingForward, batchStatistics } from "../lib/batch_norm.ts"
 import { fc } from "../lib/deps.ts";
 import { buildNetworkCase, networkCaseDescriptions } from "../lib/network_cases.ts";
 import { initializeNetwork, networkBackward, networkTrainingForward } from "../lib/network.ts";
-import { accuracy, trainingCost, trainingGradients, weightPenalty } from "../lib/objective.ts";
+import {
+  accuracy,
+  evaluate,
+  trainingCost,
+  trainingGradients,
+  weightPenalty,
+} from "../lib/objective.ts";
 import { sumOfSquares } from "../lib/primitives.ts";
 import { normals, randomKey, splitKey, uniforms } from "../lib/random.ts";
 import { initialSgdState, sgdStep } from "../lib/sgd.ts";
@@ -136,4 +142,33 @@ Deno.test("networkBackward() input gradient matches centered differences of the 
     }),
     { numRuns: 30, seed: 42 },
   );
+});
+
+Deno.test("trainingCost() and evaluate() name the input entry that is NaN or infinite", () => {
+  const { network, input, labels } = buildNetworkCase({
+    inputSize: 3,
+    hiddenSizes: [4],
+    classes: 2,
+    batchSize: 4,
+    batchNorm: "affine",
+    lambda: 0,
+    initialization: "he",
+    seed: 3,
+  });
+  const data = input.data.slice();
+  data[1 * 4 + 2] = NaN;
+  const poisoned = tensor(3, 4, data);
+  assert.throws(() => trainingCost(network, poisoned, labels, 0), {
+    name: "DataError",
+    message: "input: entry (1, 2) is NaN",
+  });
+  const trained = {
+    ...network,
+    movingAverages: trainingCost(network, input, labels, 0).movingAverages,
+  };
+  data[1 * 4 + 2] = -Infinity;
+  assert.throws(() => evaluate(trained, tensor(3, 4, data), labels, 0), {
+    name: "DataError",
+    message: "input: entry (1, 2) is -Infinity",
+  });
 });

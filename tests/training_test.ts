@@ -7,7 +7,12 @@ import { learningRateAt, type LearningRateSchedule } from "../lib/learning_rate.
 import { initializeNetwork, type Network } from "../lib/network.ts";
 import { normalizationOf } from "../lib/normalization.ts";
 import { randomKey, uniforms } from "../lib/random.ts";
-import { train, type TrainingOptions } from "../lib/training.ts";
+import {
+  DivergenceError,
+  train,
+  type TrainingOptions,
+  type TrainingState,
+} from "../lib/training.ts";
 
 /** Two classes of 8-feature images: class c has brighter pixels in feature group c, plus noise. */
 function syntheticImages(count: number, seed: number): ImageSet {
@@ -170,4 +175,81 @@ Deno.test("splitCifar10() holds out the last N training samples and keeps file 1
   assert.equal(files.training.pixels[0], 1);
   assert.equal(files.validation.pixels[0], 2);
   assert.throws(() => splitCifar10(cifar10, { validationSize: 50 }), /hold out 50.*from 50/);
+});
+
+Deno.test("train() stopped at any update and resumed ends bit-identical to an uninterrupted run", () => {
+  const fresh = () => initializeNetwork(architecture, randomKey(7), "he");
+  const complete = train(fresh(), { training, validation }, normalization, options);
+  for (const stopAt of [1, 19, 20, 21, 95, 159]) {
+    let updates = 0;
+    const first = train(fresh(), { training, validation }, normalization, {
+      ...options,
+      shouldStop: () => ++updates === stopAt,
+    });
+    assert.ok(first.stopped, `run stopped at ${stopAt}`);
+    assert.equal(first.stopped.update, stopAt);
+    const resumed = train(fresh(), { training, validation }, normalization, {
+      ...options,
+      resumeFrom: first.stopped,
+    });
+    assert.deepEqual(bytesOf(resumed.network), bytesOf(complete.network), `stopped at ${stopAt}`);
+    assert.deepEqual(resumed.history, complete.history);
+  }
+});
+
+Deno.test("train() checkpoints carry the same state a stop would", () => {
+  const states: TrainingState[] = [];
+  train(
+    initializeNetwork(architecture, randomKey(7), "he"),
+    { training, validation },
+    normalization,
+    {
+      ...options,
+      checkpointEvery: 30,
+    },
+    (event) => {
+      if (event.kind === "checkpoint") states.push(event.state);
+    },
+  );
+  assert.deepEqual(states.map((state) => state.update), [30, 60, 90, 120, 150]);
+  const complete = train(
+    initializeNetwork(architecture, randomKey(7), "he"),
+    { training, validation },
+    normalization,
+    options,
+  );
+  const resumed = train(
+    initializeNetwork(architecture, randomKey(7), "he"),
+    { training, validation },
+    normalization,
+    {
+      ...options,
+      resumeFrom: states[2],
+    },
+  );
+  assert.deepEqual(bytesOf(resumed.network), bytesOf(complete.network));
+});
+
+Deno.test("train() stops at the first non-finite parameter and names the update and layer", () => {
+  assert.throws(
+    () =>
+      train(
+        initializeNetwork(architecture, randomKey(7), { standardDeviation: 1e3 }),
+        { training, validation },
+        normalization,
+        {
+          ...options,
+          schedule: { kind: "constant", learningRate: 1e150 },
+        },
+      ),
+    (error: unknown) => {
+      assert.ok(error instanceof DivergenceError);
+      assert.ok(error.update >= 1 && error.update <= 5, `diverged at update ${error.update}`);
+      assert.match(
+        error.message,
+        /^Training diverged at update \d: .*(Linear|BatchNorm) layer \d .*smaller learning rate/,
+      );
+      return true;
+    },
+  );
 });

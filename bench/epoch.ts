@@ -1,0 +1,158 @@
+/**
+ * Times training epochs of the reference network (3072 → 50 → 50 → 10, batch norm, batch 100)
+ * and of the 9-layer network on every matrix-product backend, and in the same run the NumPy
+ * implementation in bench/reference/, each in its own process; prints each median epoch time,
+ * its ratio to NumPy float64 on the same network, the load time and each process's peak memory.
+ *
+ *     deno task bench:epoch [--epochs 5] [--quick] [--json FILE]
+ *
+ * @module
+ */
+import { cifar10Source, downloadDataset } from "../lib/download.ts";
+import { writeTextFileAtomically } from "../lib/atomic_write.ts";
+import { numberFlag, parseFlags, runMain } from "../cli/options.ts";
+
+interface Run {
+  readonly system: string;
+  readonly backend: string;
+  readonly dtype: string;
+  readonly network: string;
+  readonly epochSeconds: number;
+  readonly epochSecondsAll: readonly number[];
+  readonly ratioToNumpyF64: number;
+  readonly loadSeconds: number;
+  readonly peakRssBytes: number;
+}
+
+const networks = [
+  { name: "3072-50-50-10 bn", hidden: "50,50" },
+  { name: "3072-50-30-20-20-10-10-10-10-10 bn", hidden: "50,30,20,20,10,10,10,10" },
+];
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
+async function run(command: string, args: string[]): Promise<string> {
+  const output = await new Deno.Command(command, { args, stdout: "piped", stderr: "piped" })
+    .output();
+  const stdout = new TextDecoder().decode(output.stdout);
+  if (output.code !== 0) {
+    throw new Error(
+      `${command} ${args.join(" ")} failed:\n${new TextDecoder().decode(output.stderr)}`,
+    );
+  }
+  return stdout;
+}
+
+await runMain(async () => {
+  const flags = parseFlags(Deno.args, {
+    epochs: { type: "string", default: "5" },
+    quick: { type: "boolean", default: false },
+    json: { type: "string" },
+    backends: { type: "string", default: "openblas,wasm,ml-matrix" },
+    tarball: {
+      type: "string",
+      default: new URL("../../shared/data/cifar-10-binary.tar.gz", import.meta.url).pathname,
+    },
+    "cache-dir": { type: "string", default: ".cache" },
+  });
+  const epochs = numberFlag("--epochs", flags.epochs, { minimum: 1, integer: true });
+  const source = cifar10Source();
+  const data = await downloadDataset({
+    ...source,
+    cacheDirectory: flags["cache-dir"],
+    name: "cifar-10",
+  });
+  const numpyScript = new URL("./reference/train_numpy.py", import.meta.url).pathname;
+  const epochScript = new URL("./epoch_run.ts", import.meta.url).pathname;
+  const runs: Run[] = [];
+  const print = (run: Run) => {
+    console.log(
+      [
+        run.system.padEnd(6),
+        run.backend.padEnd(9),
+        run.dtype.padEnd(7),
+        run.network.padEnd(36),
+        `${run.epochSeconds.toFixed(3)} s`.padStart(9),
+        `${run.ratioToNumpyF64.toFixed(2)}×`.padStart(6),
+        `load ${run.loadSeconds.toFixed(2)} s`.padStart(12),
+        `${(run.peakRssBytes / 2 ** 30).toFixed(2)} GiB`.padStart(10),
+      ].join("  "),
+    );
+  };
+  console.log(`median of ${epochs} epochs per run; ratio = epoch time / NumPy float64 epoch time`);
+  for (const network of flags.quick ? networks.slice(0, 1) : networks) {
+    let numpyF64 = NaN;
+    for (const dtype of ["float64", "float32"]) {
+      const jsonPath = await Deno.makeTempFile({ suffix: ".json" });
+      await run("python3", [
+        numpyScript,
+        "--data",
+        flags.tarball,
+        "--hidden",
+        network.hidden,
+        "--epochs",
+        String(epochs),
+        "--dtype",
+        dtype,
+        "--json",
+        jsonPath,
+      ]);
+      const result = JSON.parse(await Deno.readTextFile(jsonPath));
+      await Deno.remove(jsonPath);
+      const epochSeconds = median(result.epochSeconds);
+      if (dtype === "float64") numpyF64 = epochSeconds;
+      const entry: Run = {
+        system: "numpy",
+        backend: "openblas",
+        dtype,
+        network: network.name,
+        epochSeconds,
+        epochSecondsAll: result.epochSeconds,
+        ratioToNumpyF64: epochSeconds / numpyF64,
+        loadSeconds: result.loadSeconds,
+        peakRssBytes: result.peakRssBytes,
+      };
+      runs.push(entry);
+      print(entry);
+    }
+    for (const backend of flags.backends.split(",")) {
+      const line = await run(Deno.execPath(), [
+        "run",
+        "--allow-read",
+        "--allow-env",
+        "--allow-ffi",
+        epochScript,
+        "--backend",
+        backend,
+        "--hidden",
+        network.hidden,
+        "--epochs",
+        String(epochs),
+        "--data",
+        data,
+      ]);
+      const result = JSON.parse(line.trim().split("\n").at(-1)!);
+      const epochSeconds = median(result.epochSeconds);
+      const entry: Run = {
+        system: "deno",
+        backend: result.backend,
+        dtype: "float64",
+        network: network.name,
+        epochSeconds,
+        epochSecondsAll: result.epochSeconds,
+        ratioToNumpyF64: epochSeconds / numpyF64,
+        loadSeconds: result.loadSeconds,
+        peakRssBytes: result.peakRssBytes,
+      };
+      runs.push(entry);
+      print(entry);
+    }
+  }
+  if (flags.json !== undefined) {
+    writeTextFileAtomically(flags.json, JSON.stringify({ epochs, runs }, null, 2));
+  }
+});

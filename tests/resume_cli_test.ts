@@ -1,0 +1,123 @@
+/**
+ * Interrupted training ends bit-identical after a resume: cli/train.ts is killed with SIGKILL
+ * at a random moment (after its first checkpoint) or stopped with SIGINT, then continued with
+ * --resume; its model file must equal, byte for byte, the one of an uninterrupted run.
+ */
+import assert from "node:assert/strict";
+import { randomKey, uniforms } from "../lib/random.ts";
+
+const trainScript = new URL("../cli/train.ts", import.meta.url).pathname;
+
+async function writeSmallCifar10(directory: string, records: number): Promise<void> {
+  const names = [
+    "data_batch_1",
+    "data_batch_2",
+    "data_batch_3",
+    "data_batch_4",
+    "data_batch_5",
+    "test_batch",
+  ];
+  for (const [fileIndex, name] of names.entries()) {
+    const noise = uniforms(randomKey(100 + fileIndex), records * 3072).values;
+    const bytes = new Uint8Array(records * 3073);
+    for (let r = 0; r < records; r++) {
+      const label = (r * 3 + fileIndex) % 10;
+      bytes[r * 3073] = label;
+      for (let p = 0; p < 3072; p++) {
+        bytes[r * 3073 + 1 + p] = (Math.floor(p / 307.2) === label ? 100 : 0) +
+          Math.floor(noise[r * 3072 + p] * 150);
+      }
+    }
+    await Deno.writeFile(`${directory}/${name}.bin`, bytes);
+  }
+}
+
+function trainCommand(args: string[]): Deno.Command {
+  return new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-read",
+      "--allow-write",
+      "--allow-env",
+      "--allow-ffi",
+      trainScript,
+      ...args,
+    ],
+    stdout: "null",
+    stderr: "piped",
+  });
+}
+
+async function exists(path: string): Promise<boolean> {
+  return await Deno.stat(path).then(() => true, () => false);
+}
+
+const sleep = (milliseconds: number) => new Promise((resolve) => setTimeout(resolve, milliseconds));
+
+Deno.test("cli/train.ts killed with SIGKILL or stopped with SIGINT resumes to a bit-identical model", async () => {
+  const directory = await Deno.makeTempDir();
+  try {
+    await writeSmallCifar10(directory, 120);
+    const runArgs = (out: string) => [
+      "--data",
+      directory,
+      "--validation",
+      "100",
+      "--hidden",
+      "30,20",
+      "--batch-size",
+      "10",
+      "--epochs",
+      "40",
+      "--schedule",
+      "cyclical",
+      "--n-s",
+      "150",
+      "--eta-max",
+      "0.05",
+      "--momentum",
+      "0.8",
+      "--seed",
+      "9",
+      "--checkpoint-every",
+      "7",
+      "--out",
+      out,
+    ];
+    const reference = await trainCommand(runArgs(`${directory}/reference`)).output();
+    assert.equal(reference.code, 0, new TextDecoder().decode(reference.stderr));
+    const expected = await Deno.readFile(`${directory}/reference/model.fcnn`);
+
+    for (const signal of ["SIGKILL", "SIGINT"] as const) {
+      const out = `${directory}/${signal}`;
+      const child = trainCommand(runArgs(out)).spawn();
+      while (!(await exists(`${out}/checkpoint.fcnn`))) await sleep(5);
+      await sleep(Math.floor(uniforms(randomKey(Date.now() >>> 0), 1).values[0] * 300));
+      let status: Deno.CommandStatus;
+      try {
+        child.kill(signal);
+      } finally {
+        status = await child.status;
+      }
+      const stderr = new TextDecoder().decode(await new Response(child.stderr).arrayBuffer());
+      assert.equal(status.success, false, `the run ended before ${signal} arrived; make it longer`);
+      if (signal === "SIGINT") {
+        assert.equal(status.code, 130, stderr);
+        assert.match(
+          stderr,
+          /SIGINT: stopped after update \d+; checkpoint saved, continue with --resume/,
+        );
+      }
+      assert.equal(await exists(`${out}/model.fcnn`), false, "no final model before the end");
+      const resumed = await trainCommand(["--data", directory, "--resume", out]).output();
+      assert.equal(resumed.code, 0, new TextDecoder().decode(resumed.stderr));
+      assert.deepEqual(
+        await Deno.readFile(`${out}/model.fcnn`),
+        expected,
+        `${signal}: models differ`,
+      );
+    }
+  } finally {
+    await Deno.remove(directory, { recursive: true });
+  }
+});
