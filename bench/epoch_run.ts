@@ -32,9 +32,8 @@ await runMain(async () => {
     data: { type: "string" },
     seed: { type: "string", default: "1" },
   });
-  const backend = useBackend(
-    choiceFlag("--backend", flags.backend, ["auto", "openblas", "ml-matrix"]),
-  );
+  const preference = choiceFlag("--backend", flags.backend, ["auto", "openblas", "ml-matrix"]);
+  const backend = useBackend(preference);
   const epochs = numberFlag("--epochs", flags.epochs, { minimum: 1, integer: true });
   if (flags.data === undefined) throw new Error("--data DIR (an extracted CIFAR-10) is required");
   const loadStart = performance.now();
