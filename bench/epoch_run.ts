@@ -32,7 +32,12 @@ await runMain(async () => {
     data: { type: "string" },
     seed: { type: "string", default: "1" },
   });
-  const preference = choiceFlag("--backend", flags.backend, ["auto", "openblas", "ml-matrix"]);
+  const preference = choiceFlag("--backend", flags.backend, [
+    "auto",
+    "openblas",
+    "wasm",
+    "ml-matrix",
+  ]);
   const backend = useBackend(preference);
   const epochs = numberFlag("--epochs", flags.epochs, { minimum: 1, integer: true });
   if (flags.data === undefined) throw new Error("--data DIR (an extracted CIFAR-10) is required");

@@ -4,16 +4,21 @@
  *
  *     deno bench --allow-read --allow-env --allow-ffi bench/gemm_bench.ts
  *
- * Without --allow-ffi or OpenBLAS installed, the OpenBLAS cases are ignored.
+ * Without --allow-ffi or OpenBLAS installed, the OpenBLAS cases are ignored. The WebAssembly
+ * kernel runs in both its builds: with relaxed SIMD's fused multiply-add (the default where the
+ * engine supports it) and plain SIMD.
  *
  * @module
  */
 import { type Gemm, mlMatrixGemm } from "../lib/ml_matrix_kernel.ts";
 import { openBlasGemm, openOpenBlas } from "../lib/openblas_kernel.ts";
 import { normals, randomKey } from "../lib/random.ts";
+import { simdGemmModule } from "../lib/wasm_gemm_bytes.ts";
+import { wasmGemm, wasmGemmFromModule } from "../lib/wasm_kernel.ts";
 
 const ffiGranted = Deno.permissions.querySync({ name: "ffi" }).state === "granted";
 const openBlas = ffiGranted ? openOpenBlas().library : undefined;
+const plainSimdGemm = wasmGemmFromModule(simdGemmModule);
 
 function randomArray(length: number, seed: number): Float64Array {
   return Float64Array.from(normals(randomKey(seed), length).values);
@@ -61,6 +66,20 @@ for (const { group, multiply } of products) {
     baseline: true,
     fn: () => {
       multiply(mlMatrixGemm);
+    },
+  });
+  Deno.bench({
+    name: `wasm ${group}`,
+    group,
+    fn: () => {
+      multiply(wasmGemm);
+    },
+  });
+  Deno.bench({
+    name: `wasm without relaxed SIMD ${group}`,
+    group,
+    fn: () => {
+      multiply(plainSimdGemm);
     },
   });
   const gemm = openBlas === undefined ? undefined : openBlasGemm(openBlas);

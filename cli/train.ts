@@ -76,8 +76,8 @@ Training:
   --momentum R          ρ of SGD with momentum, 0 for plain SGD (default 0)
   --record-every N      also record metrics every N updates (default once per epoch)
   --seed N              seeds initialisation and shuffling (default 1)
-  --backend NAME        auto, openblas or ml-matrix (default auto: OpenBLAS when --allow-ffi and
-                        the library are there)
+  --backend NAME        auto, openblas, wasm or ml-matrix (default auto: OpenBLAS when
+                        --allow-ffi and the library are there, else WebAssembly SIMD)
 
 Output and recovery:
   --out DIR             write model.fcnn and metrics.json there (and checkpoint.fcnn)
@@ -125,7 +125,7 @@ await runMain(async () => {
     console.log(help);
     return;
   }
-  const backend = choiceFlag("--backend", flags.backend, ["auto", "openblas", "ml-matrix"]);
+  const backend = choiceFlag("--backend", flags.backend, ["auto", "openblas", "wasm", "ml-matrix"]);
   const checkpointEvery = flags["checkpoint-every"] === undefined
     ? undefined
     : numberFlag("--checkpoint-every", flags["checkpoint-every"], { minimum: 1, integer: true });

@@ -1,24 +1,26 @@
 /**
  * Which kernel computes the library's matrix products: OpenBLAS through FFI when it is
- * permitted and installed, ml-matrix otherwise.
+ * permitted and installed, the WebAssembly SIMD kernel (no permission needed) otherwise, or
+ * ml-matrix, the reference, when asked for.
  *
  * {@linkcode selectBackend} is pure apart from opening the library. The process-wide choice
  * ({@linkcode currentGemm}, {@linkcode useBackend}) is this library's one piece of
  * module-level mutable state, kept deliberately, as NumPy keeps its BLAS: every matrix
  * product in `primitives.ts` reads it, so that callers need not thread a kernel through
  * every layer. It is set once, lazily, from the `NN_BACKEND` environment variable
- * (`openblas`, `ml-matrix` or `auto`, read only where `--allow-env` grants it), and changed
- * only by {@linkcode useBackend}.
+ * (`openblas`, `wasm`, `ml-matrix` or `auto`, read only where `--allow-env` grants it), and
+ * changed only by {@linkcode useBackend}.
  *
  * @module
  */
 import { type Gemm, mlMatrixGemm } from "./ml_matrix_kernel.ts";
 import { openBlasCandidatePaths, openBlasGemm, openOpenBlas } from "./openblas_kernel.ts";
+import { wasmGemm } from "./wasm_kernel.ts";
 
 /** A kernel that computes matrix products. */
-export type BackendName = "ml-matrix" | "openblas";
+export type BackendName = "openblas" | "wasm" | "ml-matrix";
 
-/** A kernel by name, or `"auto"`: OpenBLAS where it can be loaded, ml-matrix otherwise. */
+/** A kernel by name, or `"auto"`: OpenBLAS where it can be loaded, WebAssembly otherwise. */
 export type BackendPreference = BackendName | "auto";
 
 /** A chosen kernel, with a one-line notice saying which and why. */
@@ -38,7 +40,7 @@ export interface SelectBackendOptions {
   libraryPaths?: readonly string[];
 }
 
-const backendPreferences: readonly BackendPreference[] = ["auto", "openblas", "ml-matrix"];
+const backendPreferences: readonly BackendPreference[] = ["auto", "openblas", "wasm", "ml-matrix"];
 
 /** The value of an environment variable, or undefined when unset or not permitted. */
 function permittedEnvironmentVariable(variable: string): string | undefined {
@@ -53,8 +55,9 @@ function ffiGranted(): boolean {
 
 /**
  * Chooses the matrix-product kernel. `"auto"` (the default) picks OpenBLAS when `--allow-ffi`
- * is granted and the library loads, ml-matrix otherwise; `"openblas"` throws an Error saying
- * why when it cannot be loaded. Never prompts for a permission.
+ * is granted and the library loads, the WebAssembly SIMD kernel otherwise; `"openblas"` throws
+ * an Error saying why when it cannot be loaded; `"wasm"` and `"ml-matrix"` always succeed.
+ * Never prompts for a permission.
  *
  * @example
  * ```ts
@@ -65,6 +68,7 @@ function ffiGranted(): boolean {
  * const c = new Float64Array(1);
  * backend.gemm(false, false, 1, 1, 2, new Float64Array([1, 2]), new Float64Array([3, 4]), c);
  * assert.equal(c[0], 11);
+ * assert.equal(selectBackend("wasm").reason, "matrix products: WebAssembly SIMD");
  * assert.throws(
  *   () => selectBackend("openblas", { libraryPaths: ["/nonexistent/libopenblas.so.0"] }),
  *   /Cannot use the OpenBLAS backend/,
@@ -87,16 +91,22 @@ export function selectBackend(
     gemm: mlMatrixGemm,
     reason: "matrix products: ml-matrix",
   };
+  const wasm: Backend = {
+    name: "wasm",
+    gemm: wasmGemm,
+    reason: "matrix products: WebAssembly SIMD",
+  };
   if (preference === "ml-matrix") return mlMatrix;
+  if (preference === "wasm") return wasm;
   const installHint = "run with --allow-ffi and install libopenblas0-pthread for OpenBLAS";
   if (!ffiGranted()) {
     if (preference === "openblas") {
       throw new Error(
         "Cannot use the OpenBLAS backend: FFI is not permitted; run with --allow-ffi " +
-          "(and install libopenblas0-pthread), or choose the ml-matrix backend",
+          "(and install libopenblas0-pthread), or choose the wasm or ml-matrix backend",
       );
     }
-    return { ...mlMatrix, reason: `matrix products: ml-matrix (${installHint})` };
+    return { ...wasm, reason: `${wasm.reason} (${installHint})` };
   }
   const paths = options.libraryPaths ??
     openBlasCandidatePaths(permittedEnvironmentVariable("OPENBLAS_LIBRARY"));
@@ -116,8 +126,8 @@ export function selectBackend(
     );
   }
   return {
-    ...mlMatrix,
-    reason: `matrix products: ml-matrix (OpenBLAS not found at ${paths.join(", ")}; ` +
+    ...wasm,
+    reason: `${wasm.reason} (OpenBLAS not found at ${paths.join(", ")}; ` +
       "install libopenblas0-pthread or set OPENBLAS_LIBRARY)",
   };
 }
@@ -131,7 +141,9 @@ export function selectBackend(
  * ```ts
  * import assert from "node:assert/strict";
  * import { backendPreferenceFromEnvironment } from "./backend.ts";
- * assert.ok(["auto", "openblas", "ml-matrix"].includes(backendPreferenceFromEnvironment()));
+ * assert.ok(
+ *   ["auto", "openblas", "wasm", "ml-matrix"].includes(backendPreferenceFromEnvironment()),
+ * );
  * ```
  */
 export function backendPreferenceFromEnvironment(): BackendPreference {

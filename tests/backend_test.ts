@@ -9,6 +9,7 @@ import { fc } from "../lib/deps.ts";
 import { type Gemm, mlMatrixGemm } from "../lib/ml_matrix_kernel.ts";
 import { openBlasGemm, openOpenBlas } from "../lib/openblas_kernel.ts";
 import { normals, randomKey } from "../lib/random.ts";
+import { wasmGemm } from "../lib/wasm_kernel.ts";
 
 const ffiGranted = Deno.permissions.querySync({ name: "ffi" }).state === "granted";
 const opening = ffiGranted ? openOpenBlas() : undefined;
@@ -43,7 +44,7 @@ function assertAgreesWithMlMatrix(
     assert.ok(
       Math.abs(actual[i] - expected[i]) <= 1e-12 * scale[i],
       `entry ${i} of ${m}×${n} (k=${k}, transposeA=${transposeA}, transposeB=${transposeB}): ` +
-        `OpenBLAS gives ${actual[i]}, ml-matrix ${expected[i]}`,
+        `the kernel gives ${actual[i]}, ml-matrix ${expected[i]}`,
     );
   }
 }
@@ -111,8 +112,12 @@ Deno.test({
         paths.every((path) => error.message.includes(path)),
     );
     const fallback = selectBackend("auto", { libraryPaths: paths });
-    assert.equal(fallback.name, "ml-matrix");
-    assert.match(fallback.reason, /OpenBLAS not found at \/nonexistent\/one/);
+    assert.equal(fallback.name, "wasm");
+    assert.equal(fallback.gemm, wasmGemm);
+    assert.match(
+      fallback.reason,
+      /^matrix products: WebAssembly SIMD \(OpenBLAS not found at \/nonexistent\/one/,
+    );
   },
 });
 
@@ -135,9 +140,22 @@ Deno.test("selectBackend() rejects an unknown preference with a RangeError", () 
   );
 });
 
+Deno.test("selectBackend() gives the WebAssembly or ml-matrix kernel whenever asked", () => {
+  const wasm = selectBackend("wasm", { libraryPaths: ["/nonexistent/libopenblas.so.0"] });
+  assert.deepEqual(wasm, {
+    name: "wasm",
+    gemm: wasmGemm,
+    reason: "matrix products: WebAssembly SIMD",
+  });
+  assertAgreesWithMlMatrix(wasm.gemm, true, false, 6, 7, 9, 5);
+  assert.equal(selectBackend("ml-matrix").gemm, mlMatrixGemm);
+});
+
 Deno.test("useBackend() sets the gemm that currentGemm() returns", () => {
   assert.equal(useBackend("ml-matrix").name, "ml-matrix");
   assert.equal(currentGemm(), mlMatrixGemm);
+  assert.equal(useBackend("wasm").name, "wasm");
+  assert.equal(currentGemm(), wasmGemm);
   useBackend(backendPreferenceFromEnvironment());
 });
 
@@ -170,16 +188,25 @@ async function runWithPermissions(
 
 const printAutoChoice = `
 import { selectBackend } from "BACKEND_URL";
-const { name, reason } = selectBackend("auto");
+const { name, reason, gemm } = selectBackend("auto");
 let forced = "loaded";
 try { selectBackend("openblas"); } catch (error) { forced = error.message; }
-console.log(JSON.stringify({ name, reason, forced }));
+const c = new Float64Array(4);
+gemm(false, false, 2, 2, 2, new Float64Array([1, 2, 3, 4]), new Float64Array([5, 6, 7, 8]), c);
+console.log(JSON.stringify({ name, reason, forced, product: [...c] }));
 `;
 
-Deno.test("selectBackend() falls back to ml-matrix under auto without --allow-ffi", async () => {
-  const { name, reason, forced } = JSON.parse(await runWithPermissions([], printAutoChoice));
-  assert.equal(name, "ml-matrix");
-  assert.match(reason, /--allow-ffi/);
+Deno.test("selectBackend() falls back to WebAssembly under auto without --allow-ffi", async () => {
+  const { name, reason, forced, product } = JSON.parse(
+    await runWithPermissions([], printAutoChoice),
+  );
+  assert.equal(name, "wasm");
+  assert.equal(
+    reason,
+    "matrix products: WebAssembly SIMD (run with --allow-ffi and install libopenblas0-pthread " +
+      "for OpenBLAS)",
+  );
+  assert.deepEqual(product, [19, 22, 43, 50]);
   assert.match(
     forced,
     /^Cannot use the OpenBLAS backend: FFI is not permitted; run with --allow-ffi/,
@@ -209,6 +236,7 @@ Deno.test({
     const run = (flags: string[], value: string) =>
       runWithPermissions(["--allow-ffi", ...flags], printEnvironmentChoice, { NN_BACKEND: value });
     assert.equal(await run(["--allow-env"], "ml-matrix"), "ml-matrix");
+    assert.equal(await run(["--allow-env"], "wasm"), "wasm");
     assert.equal(await run(["--allow-env=NN_BACKEND"], "openblas"), "openblas");
     assert.equal(await run([], "ml-matrix"), "openblas");
     await assert.rejects(run(["--allow-env"], "gpu"), /NN_BACKEND="gpu": use one of/);

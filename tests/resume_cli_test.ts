@@ -5,32 +5,9 @@
  */
 import assert from "node:assert/strict";
 import { randomKey, uniforms } from "../lib/random.ts";
+import { writeSmallCifar10 } from "./cifar10_fixture.ts";
 
 const trainScript = new URL("../cli/train.ts", import.meta.url).pathname;
-
-async function writeSmallCifar10(directory: string, records: number): Promise<void> {
-  const names = [
-    "data_batch_1",
-    "data_batch_2",
-    "data_batch_3",
-    "data_batch_4",
-    "data_batch_5",
-    "test_batch",
-  ];
-  for (const [fileIndex, name] of names.entries()) {
-    const noise = uniforms(randomKey(100 + fileIndex), records * 3072).values;
-    const bytes = new Uint8Array(records * 3073);
-    for (let r = 0; r < records; r++) {
-      const label = (r * 3 + fileIndex) % 10;
-      bytes[r * 3073] = label;
-      for (let p = 0; p < 3072; p++) {
-        bytes[r * 3073 + 1 + p] = (Math.floor(p / 307.2) === label ? 100 : 0) +
-          Math.floor(noise[r * 3072 + p] * 150);
-      }
-    }
-    await Deno.writeFile(`${directory}/${name}.bin`, bytes);
-  }
-}
 
 function trainCommand(args: string[]): Deno.Command {
   return new Deno.Command(Deno.execPath(), {
@@ -57,7 +34,7 @@ const sleep = (milliseconds: number) => new Promise((resolve) => setTimeout(reso
 Deno.test("cli/train.ts killed with SIGKILL or stopped with SIGINT resumes to a bit-identical model", async () => {
   const directory = await Deno.makeTempDir();
   try {
-    await writeSmallCifar10(directory, 120);
+    await writeSmallCifar10(directory, 120, 100);
     const runArgs = (out: string) => [
       "--data",
       directory,

@@ -7,34 +7,9 @@ import { readCifar10 } from "../lib/cifar10.ts";
 import { splitCifar10 } from "../lib/dataset.ts";
 import { evaluateImageSet } from "../lib/evaluation.ts";
 import { loadModel } from "../lib/model_file.ts";
-import { randomKey, uniforms } from "../lib/random.ts";
+import { writeSmallCifar10 } from "./cifar10_fixture.ts";
 
 const trainScript = new URL("../cli/train.ts", import.meta.url).pathname;
-
-/** Six CIFAR-10 batch files of `records` records each, whose label shows in the pixels. */
-async function writeSmallCifar10(directory: string, records: number): Promise<void> {
-  const names = [
-    "data_batch_1",
-    "data_batch_2",
-    "data_batch_3",
-    "data_batch_4",
-    "data_batch_5",
-    "test_batch",
-  ];
-  for (const [fileIndex, name] of names.entries()) {
-    const noise = uniforms(randomKey(fileIndex), records * 3072).values;
-    const bytes = new Uint8Array(records * 3073);
-    for (let r = 0; r < records; r++) {
-      const label = (r * 7 + fileIndex) % 10;
-      bytes[r * 3073] = label;
-      for (let p = 0; p < 3072; p++) {
-        const signal = Math.floor(p / 307.2) === label ? 120 : 0;
-        bytes[r * 3073 + 1 + p] = Math.min(255, signal + Math.floor(noise[r * 3072 + p] * 120));
-      }
-    }
-    await Deno.writeFile(`${directory}/${name}.bin`, bytes);
-  }
-}
 
 async function runTrain(args: string[]) {
   const output = await new Deno.Command(Deno.execPath(), {
