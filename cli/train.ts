@@ -2,23 +2,28 @@
  * Trains a k-layer fully connected network on CIFAR-10 (or Fashion-MNIST) and reports
  * training curves, test accuracy and a confusion matrix. Defaults are the reference setup:
  * hidden [50, 50], batch norm, He init, λ = 0.005, batch 100, cyclical η from 1e−5 to 1e−1 with
- * n_s = 2250 for 2 cycles, 45,000 / 5,000 split.
+ * n_s = 2250 for 2 cycles, 45,000 / 5,000 split. Options add batch norm after the ReLU,
+ * dropout, Adam/AdamW, warm-up and cosine decay, flips and translations, PreciseBN and
+ * Adaptive BN.
  *
  *     deno task train --seed 1 --out runs/seed1
  *
  * @module
  */
 import { multilayerPerceptron } from "../lib/architecture.ts";
+import { cifar10ImageShape, type ImageAugmentation, type ImageShape } from "../lib/augmentation.ts";
 import { useBackend } from "../lib/backend.ts";
 import { readCifar10 } from "../lib/cifar10.ts";
 import { type DataSplit, sliceImageSet, splitCifar10 } from "../lib/dataset.ts";
 import { cifar10Source, downloadDataset } from "../lib/download.ts";
 import { confusionMatrix, evaluateImageSet } from "../lib/evaluation.ts";
 import { readFashionMnist } from "../lib/fashion_mnist.ts";
-import type { LearningRateSchedule } from "../lib/learning_rate.ts";
+import type { LearningRateSchedule, TrainingSchedule } from "../lib/learning_rate.ts";
 import { saveModel } from "../lib/model_file.ts";
-import { type Initialization, initializeNetwork } from "../lib/network.ts";
+import { type Initialization, initializeNetwork, withoutDropout } from "../lib/network.ts";
 import { normalizationOf } from "../lib/normalization.ts";
+import { adam, type Optimizer } from "../lib/optimizer.ts";
+import { adaptiveBatchNorm, preciseBatchNorm } from "../lib/precise_batch_norm.ts";
 import { ProgressBar } from "../lib/progress_bar.ts";
 import { randomKey, splitKey } from "../lib/random.ts";
 import { train } from "../lib/training.ts";
@@ -38,9 +43,9 @@ import {
 const help = `Usage: deno task train [options]
        deno run --allow-read --allow-write --allow-env --allow-net --allow-ffi cli/train.ts [options]
 
-Trains input → [Linear → BatchNorm → ReLU] × (k−1) → Linear → softmax with mini-batch SGD and
-prints training/validation loss, cost and accuracy every epoch, then the test accuracy and the
-confusion matrix.
+Trains input → [Linear → BatchNorm → ReLU → Dropout] × (k−1) → Linear → softmax with
+mini-batch SGD or Adam and prints training/validation loss, cost and accuracy every epoch, then
+the test accuracy and the confusion matrix.
 
 Data:
   --dataset NAME        cifar10 or fashion-mnist (default cifar10)
@@ -59,21 +64,35 @@ Data:
 Network:
   --hidden LIST         hidden layer sizes, comma-separated (default 50,50)
   --batch-norm MODE     affine (with γ, β), plain (without) or none (default affine)
+  --bn-placement WHERE  before or after the ReLU (default before)
   --bn-momentum A       α of the moving averages avg ← α·avg + (1−α)·batch (default 0.9)
+  --dropout P           inverted dropout with rate P after every hidden block (default 0)
   --init SCHEME         he, xavier, or a fixed standard deviation such as 1e-3 (default he)
 
 Training:
   --lambda X            L2 weight λ (default 0.005)
   --batch-size N        samples per update (default 100)
-  --schedule KIND       cyclical, constant or step (default cyclical)
-  --eta-min X           cyclical: lowest η (default 1e-5)
-  --eta-max X           cyclical: highest η (default 1e-1)
+  --optimizer NAME      sgd or adam (default sgd)
+  --weight-decay W      adam: decoupled weight decay of the weights (AdamW) (default 0)
+  --schedule KIND       cyclical, constant, step or cosine (default cyclical)
+  --eta-min X           cyclical and cosine: lowest η (default 1e-5)
+  --eta-max X           cyclical and cosine: highest η (default 1e-1)
+  --warmup N            linear warm-up of η over the first N updates (default 0)
   --n-s N               cyclical: updates per half cycle (default 2250)
   --cycles N            cyclical: number of cycles (default 2)
   --learning-rate X     constant and step: η, or η at epoch 0 (default 0.01)
   --decay X             step: η ← decay·η every epoch (default 0.95)
-  --epochs N            train for N epochs (replaces --cycles; default for constant and step: 20)
-  --momentum R          ρ of SGD with momentum, 0 for plain SGD (default 0)
+  --epochs N            train for N epochs (replaces --cycles; default for the others: 20)
+  --momentum R          sgd: ρ of SGD with momentum, 0 for plain SGD (default 0)
+  --flip P              augmentation: flip each training image left–right with probability P
+                        (default 0; 0.5 is usual)
+  --translate S         augmentation: shift each training image by up to S pixels in x and y
+                        (default 0)
+  --bn-statistics KIND  batch-norm statistics for the final evaluation: moving (the moving
+                        averages), precise (PreciseBN: averaged over --precise-batches training
+                        batches with the final weights; saved in model.fcnn) or adaptive
+                        (Adaptive BN: from the evaluated set itself) (default moving)
+  --precise-batches N   precise: training batches to average over (default 200)
   --record-every N      also record metrics every N updates (default once per epoch)
   --seed N              seeds initialisation and shuffling (default 1)
   --backend NAME        auto, openblas, wasm or ml-matrix (default auto: OpenBLAS when
@@ -101,6 +120,15 @@ await runMain(async () => {
     hidden: { type: "string", default: "50,50" },
     "batch-norm": { type: "string", default: "affine" },
     "bn-momentum": { type: "string", default: "0.9" },
+    "bn-placement": { type: "string", default: "before" },
+    dropout: { type: "string", default: "0" },
+    optimizer: { type: "string", default: "sgd" },
+    "weight-decay": { type: "string", default: "0" },
+    warmup: { type: "string", default: "0" },
+    flip: { type: "string", default: "0" },
+    translate: { type: "string", default: "0" },
+    "bn-statistics": { type: "string", default: "moving" },
+    "precise-batches": { type: "string", default: "200" },
     init: { type: "string", default: "he" },
     lambda: { type: "string", default: "0.005" },
     "batch-size": { type: "string", default: "100" },
@@ -160,8 +188,10 @@ await runMain(async () => {
     batchNorm: run.batchNorm === "none"
       ? false
       : { affine: run.batchNorm === "affine", momentum: run.bnMomentum },
+    batchNormPlacement: run.bnPlacement === "after" ? "afterRelu" : "beforeRelu",
+    dropout: run.dropout ?? 0,
   });
-  const [networkKey, shuffleKey] = splitKey(randomKey(run.seed), 2);
+  const [networkKey, shuffleKey, noiseKey, preciseKey] = splitKey(randomKey(run.seed), 4);
   const updatesPerEpoch = Math.floor(data.training.count / run.batchSize);
   if (updatesPerEpoch < 1) {
     throw new UsageError(
@@ -174,10 +204,23 @@ await runMain(async () => {
     ? 2 * run.schedule.stepSize * run.cycles
     : 20 * updatesPerEpoch;
   const totalEpochs = Math.ceil(updates / updatesPerEpoch);
+  const schedule = trainingSchedule(run, updates);
+  const augmentation = augmentationOf(run, run.dataset);
+  const optimizer = run.optimizer ?? { kind: "sgd", momentum: run.momentum };
   console.error(
     `network: ${
       [data.training.features, ...run.hiddenSizes, classNames.length].join(" → ")
-    }, batch norm ${run.batchNorm}; ${updates} updates = ${totalEpochs} epochs of ${updatesPerEpoch}${
+    }, batch norm ${run.batchNorm}${
+      run.batchNorm !== "none" && run.bnPlacement === "after" ? " after ReLU" : ""
+    }${run.dropout ? `, dropout ${run.dropout}` : ""}; ${
+      optimizer.kind === "adam"
+        ? `Adam${optimizer.weightDecay ? `W (weight decay ${optimizer.weightDecay})` : ""}`
+        : `SGD${optimizer.momentum ? ` (momentum ${optimizer.momentum})` : ""}`
+    }, ${schedule.kind} schedule${
+      augmentation
+        ? `, augmentation (flip ${augmentation.flipProbability}, translate ±${augmentation.maximumShift})`
+        : ""
+    }; ${updates} updates = ${totalEpochs} epochs of ${updatesPerEpoch}${
       checkpoint ? `; resuming after update ${checkpoint.state.update}` : ""
     }`,
   );
@@ -193,10 +236,12 @@ await runMain(async () => {
     {
       batchSize: run.batchSize,
       lambda: run.lambda,
-      schedule: run.schedule,
-      momentum: run.momentum,
+      schedule,
+      optimizer,
       updates,
       key: shuffleKey,
+      noiseKey,
+      augmentation,
       recordEvery: run.recordEvery,
       checkpointEvery,
       resumeFrom: checkpoint?.state,
@@ -255,8 +300,37 @@ await runMain(async () => {
     return signal === "SIGINT" ? 130 : 143;
   }
 
-  const test = evaluateImageSet(result.network, data.test, normalization, run.lambda);
-  const validation = result.history[result.history.length - 1].validation;
+  const bnStatistics = run.bnStatistics ?? "moving";
+  const statisticsStart = performance.now();
+  // PreciseBN is a property of the trained model (it is saved); Adaptive BN adapts to each set.
+  const finalNetwork = bnStatistics === "precise"
+    ? preciseBatchNorm(result.network, data.training, normalization, {
+      batchSize: run.batchSize,
+      batches: Math.min(run.preciseBatches ?? 200, updatesPerEpoch),
+      key: preciseKey,
+    })
+    : result.network;
+  const networkFor = (images: typeof data.test) =>
+    bnStatistics === "adaptive"
+      ? adaptiveBatchNorm(finalNetwork, images, normalization, run.batchSize)
+      : finalNetwork;
+  const test = evaluateImageSet(networkFor(data.test), data.test, normalization, run.lambda);
+  const validation = bnStatistics === "moving"
+    ? result.history[result.history.length - 1].validation
+    : evaluateImageSet(networkFor(data.validation), data.validation, normalization, run.lambda)
+      .metrics;
+  const movingTest = bnStatistics === "moving"
+    ? undefined
+    : evaluateImageSet(result.network, data.test, normalization, run.lambda).metrics;
+  if (movingTest) {
+    console.error(
+      `batch-norm statistics: ${bnStatistics} (${
+        ((performance.now() - statisticsStart) / 1000).toFixed(1)
+      } s); with the moving averages the test accuracy is ${
+        (100 * movingTest.accuracy).toFixed(2)
+      } %`,
+    );
+  }
   const meanEpochSeconds = result.epochSeconds.reduce((sum, value) => sum + value, 0) /
     result.epochSeconds.length;
   const confusion = confusionMatrix(test.predicted, data.test.labels, classNames.length);
@@ -277,7 +351,8 @@ await runMain(async () => {
 
   if (out !== undefined) {
     await saveModel(join(out, "model.fcnn"), {
-      network: result.network,
+      // Dropout is the identity in evaluation; model files (version 1) hold no dropout layers.
+      network: withoutDropout(finalNetwork).network,
       normalization,
       classNames,
       metadata: { options: savedOptions, test: test.metrics },
@@ -285,6 +360,8 @@ await runMain(async () => {
     const metrics = {
       test: test.metrics,
       validation,
+      bnStatistics,
+      testWithMovingAverages: movingTest ?? test.metrics,
       training: result.history[result.history.length - 1].training,
       epochSeconds: meanEpochSeconds,
       epochSecondsPerEpoch: result.epochSeconds,
@@ -299,7 +376,10 @@ await runMain(async () => {
   }
 });
 
-/** The options that define a run; saved in checkpoints so that a resume continues the same run. */
+/**
+ * The options that define a run; saved in checkpoints so that a resume continues the same run.
+ * Options added after the first checkpoints are optional, with the old behaviour as default.
+ */
 interface RunOptions {
   readonly dataset: "cifar10" | "fashion-mnist";
   readonly split: "holdout" | "file1";
@@ -307,15 +387,43 @@ interface RunOptions {
   readonly hiddenSizes: readonly number[];
   readonly batchNorm: "affine" | "plain" | "none";
   readonly bnMomentum: number;
+  readonly bnPlacement?: "before" | "after";
+  readonly dropout?: number;
   readonly initialization: Initialization;
   readonly lambda: number;
   readonly batchSize: number;
-  readonly schedule: LearningRateSchedule;
+  /** The schedule; cosine decays over the whole run, whose length is known once data is read. */
+  readonly schedule: LearningRateSchedule | { kind: "cosine"; maximum: number; minimum: number };
+  readonly warmup?: number;
   readonly cycles: number;
   readonly epochs?: number;
   readonly momentum: number;
+  readonly optimizer?: Optimizer;
+  readonly flip?: number;
+  readonly translate?: number;
+  readonly bnStatistics?: "moving" | "precise" | "adaptive";
+  readonly preciseBatches?: number;
   readonly recordEvery?: number;
   readonly seed: number;
+}
+
+/** The run's schedule for `updates` updates, with its warm-up. */
+function trainingSchedule(run: RunOptions, updates: number): TrainingSchedule {
+  const base = run.schedule.kind === "cosine" ? { ...run.schedule, updates } : run.schedule;
+  return run.warmup ? { kind: "warmup", updates: run.warmup, schedule: base } : base;
+}
+
+/** The run's augmentation, or undefined when it flips and translates nothing. */
+function augmentationOf(
+  run: RunOptions,
+  dataset: RunOptions["dataset"],
+): ImageAugmentation | undefined {
+  const flipProbability = run.flip ?? 0, maximumShift = run.translate ?? 0;
+  if (flipProbability === 0 && maximumShift === 0) return undefined;
+  const shape: ImageShape = dataset === "cifar10"
+    ? cifar10ImageShape
+    : { channels: 1, height: 28, width: 28 };
+  return { shape, flipProbability, maximumShift };
 }
 
 function runOptionsFromFlags(flags: Record<string, string | boolean | undefined>): RunOptions {
@@ -327,10 +435,17 @@ function runOptionsFromFlags(flags: Record<string, string | boolean | undefined>
         minimum: 0,
       }),
     };
-  const scheduleKind = choiceFlag("--schedule", text("schedule"), ["cyclical", "constant", "step"]);
+  const scheduleKind = choiceFlag("--schedule", text("schedule"), [
+    "cyclical",
+    "constant",
+    "step",
+    "cosine",
+  ]);
   const positive = (name: string) =>
     numberFlag(`--${name}`, text(name), { minimum: Number.MIN_VALUE });
-  const schedule: LearningRateSchedule = scheduleKind === "cyclical"
+  const schedule: RunOptions["schedule"] = scheduleKind === "cosine"
+    ? { kind: "cosine", maximum: positive("eta-max"), minimum: positive("eta-min") }
+    : scheduleKind === "cyclical"
     ? {
       kind: "cyclical",
       minimum: positive("eta-min"),
@@ -344,10 +459,24 @@ function runOptionsFromFlags(flags: Record<string, string | boolean | undefined>
       initial: positive("learning-rate"),
       decay: numberFlag("--decay", text("decay"), { minimum: Number.MIN_VALUE, maximum: 1 }),
     };
-  if (schedule.kind === "cyclical" && schedule.minimum > schedule.maximum) {
+  if (
+    (schedule.kind === "cyclical" || schedule.kind === "cosine") &&
+    schedule.minimum > schedule.maximum
+  ) {
     throw new UsageError(
       `--eta-min ${schedule.minimum} must not exceed --eta-max ${schedule.maximum}`,
     );
+  }
+  const optimizerKind = choiceFlag("--optimizer", text("optimizer"), ["sgd", "adam"]);
+  const weightDecay = numberFlag("--weight-decay", text("weight-decay"), { minimum: 0 });
+  const momentum = numberFlag("--momentum", text("momentum"), { minimum: 0, maximum: 0.999999 });
+  if (optimizerKind === "sgd" && weightDecay !== 0) {
+    throw new UsageError(
+      `--weight-decay ${weightDecay} is for --optimizer adam; with SGD use --lambda (L2 in the cost)`,
+    );
+  }
+  if (optimizerKind === "adam" && momentum !== 0) {
+    throw new UsageError(`--momentum ${momentum} is for --optimizer sgd; Adam has its own moments`);
   }
   return {
     dataset: choiceFlag("--dataset", text("dataset"), ["cifar10", "fashion-mnist"]),
@@ -356,6 +485,8 @@ function runOptionsFromFlags(flags: Record<string, string | boolean | undefined>
     hiddenSizes: sizeListFlag("--hidden", text("hidden")),
     batchNorm: choiceFlag("--batch-norm", text("batch-norm"), ["affine", "plain", "none"]),
     bnMomentum: numberFlag("--bn-momentum", text("bn-momentum"), { minimum: 0, maximum: 0.999999 }),
+    bnPlacement: choiceFlag("--bn-placement", text("bn-placement"), ["before", "after"] as const),
+    dropout: numberFlag("--dropout", text("dropout"), { minimum: 0, maximum: 0.99 }),
     initialization,
     lambda: numberFlag("--lambda", text("lambda"), { minimum: 0 }),
     batchSize: numberFlag("--batch-size", text("batch-size"), { minimum: 1, integer: true }),
@@ -364,7 +495,24 @@ function runOptionsFromFlags(flags: Record<string, string | boolean | undefined>
     epochs: flags.epochs === undefined
       ? undefined
       : numberFlag("--epochs", text("epochs"), { minimum: 1, integer: true }),
-    momentum: numberFlag("--momentum", text("momentum"), { minimum: 0, maximum: 0.999999 }),
+    momentum,
+    optimizer: optimizerKind === "adam" ? adam(weightDecay) : { kind: "sgd", momentum },
+    warmup: numberFlag("--warmup", text("warmup"), { minimum: 0, integer: true }),
+    flip: numberFlag("--flip", text("flip"), { minimum: 0, maximum: 1 }),
+    translate: numberFlag("--translate", text("translate"), {
+      minimum: 0,
+      maximum: 8,
+      integer: true,
+    }),
+    bnStatistics: choiceFlag(
+      "--bn-statistics",
+      text("bn-statistics"),
+      ["moving", "precise", "adaptive"] as const,
+    ),
+    preciseBatches: numberFlag("--precise-batches", text("precise-batches"), {
+      minimum: 1,
+      integer: true,
+    }),
     recordEvery: flags["record-every"] === undefined
       ? undefined
       : numberFlag("--record-every", text("record-every"), { minimum: 1, integer: true }),

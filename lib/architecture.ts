@@ -37,8 +37,20 @@ export interface ReluSpec<Units extends number = number> {
   readonly outputSize: Units;
 }
 
+/**
+ * Inverted dropout over `inputSize` units: in training each entry is kept with probability
+ * 1 − p and scaled by 1/(1 − p), or zeroed; in evaluation it is the identity.
+ */
+export interface DropoutSpec<Units extends number = number> {
+  readonly kind: "dropout";
+  readonly inputSize: Units;
+  readonly outputSize: Units;
+  /** p, the probability that an entry is dropped, in [0, 1). */
+  readonly rate: number;
+}
+
 /** Any layer specification. */
-export type LayerSpec = LinearSpec | BatchNormSpec | ReluSpec;
+export type LayerSpec = LinearSpec | BatchNormSpec | ReluSpec | DropoutSpec;
 
 /** The sizes a layer maps between; all a chain check needs to know. */
 export interface LayerSizes<In extends number = number, Out extends number = number> {
@@ -132,6 +144,25 @@ export function relu<Units extends number>(units: Units): ReluSpec<Units> {
   return Object.freeze({ kind: "relu", inputSize: units, outputSize: units });
 }
 
+/**
+ * Inverted dropout over `units` units, dropping each entry with probability `rate` in training.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { dropout } from "./architecture.ts";
+ * assert.equal(dropout(50, 0.2).rate, 0.2);
+ * assert.throws(() => dropout(50, 1), /rate 1/);
+ * ```
+ */
+export function dropout<Units extends number>(units: Units, rate: number): DropoutSpec<Units> {
+  assertSize(units, "dropout size");
+  if (!(rate >= 0 && rate < 1)) {
+    throw new RangeError(`Cannot create dropout with rate ${rate}: it must be in [0, 1)`);
+  }
+  return Object.freeze({ kind: "dropout", inputSize: units, outputSize: units, rate });
+}
+
 type InputOf<Layer> = Layer extends LayerSizes<infer In, number> ? In : never;
 type OutputOf<Layer> = Layer extends LayerSizes<number, infer Out> ? Out : never;
 type LastOf<Layers extends readonly unknown[]> = Layers extends readonly [...unknown[], infer Last]
@@ -205,13 +236,24 @@ export interface MultilayerPerceptronOptions<In extends number, Classes extends 
   readonly inputSize: In;
   readonly hiddenSizes: readonly number[];
   readonly classes: Classes;
-  /** Batch normalization before every ReLU: `false`, `true` (defaults) or its options. */
+  /** Batch normalization in every hidden block: `false`, `true` (defaults) or its options. */
   readonly batchNorm: boolean | BatchNormOptions;
+  /**
+   * Where batch norm goes in a hidden block: `"beforeRelu"` (Linear → BatchNorm → ReLU, the
+   * SPEC's model and the default) or `"afterRelu"` (Linear → ReLU → BatchNorm).
+   */
+  readonly batchNormPlacement?: BatchNormPlacement;
+  /** Dropout rate p after every hidden block (default 0: no dropout layers). */
+  readonly dropout?: number;
 }
+
+/** Where batch norm sits relative to the ReLU in a hidden block. */
+export type BatchNormPlacement = "beforeRelu" | "afterRelu";
 
 /**
  * The SPEC's k-layer network: input → [Linear → BatchNorm? → ReLU] × (k−1) → Linear, with
- * k − 1 = `hiddenSizes.length`.
+ * k − 1 = `hiddenSizes.length`; with `batchNormPlacement: "afterRelu"` the blocks are
+ * [Linear → ReLU → BatchNorm], and with `dropout: p` each block ends with a dropout layer.
  *
  * @example
  * ```ts
@@ -221,6 +263,11 @@ export interface MultilayerPerceptronOptions<In extends number, Classes extends 
  *   inputSize: 3072, hiddenSizes: [50, 50], classes: 10, batchNorm: true,
  * });
  * assert.ok(architecture.layers.length === 3 * 2 + 1);
+ * const after = multilayerPerceptron({
+ *   inputSize: 3072, hiddenSizes: [50], classes: 10, batchNorm: true,
+ *   batchNormPlacement: "afterRelu", dropout: 0.2,
+ * });
+ * assert.deepEqual(after.layers.map((layer) => layer.kind), ["linear", "relu", "batchNorm", "dropout", "linear"]);
  * ```
  */
 export function multilayerPerceptron<In extends number, Classes extends number>(
@@ -228,12 +275,24 @@ export function multilayerPerceptron<In extends number, Classes extends number>(
 ): Architecture<In, Classes> {
   const { inputSize, hiddenSizes, classes } = options;
   const normalization = options.batchNorm === true ? {} : options.batchNorm;
+  const { batchNormPlacement = "beforeRelu", dropout: rate = 0 } = options;
+  if (batchNormPlacement !== "beforeRelu" && batchNormPlacement !== "afterRelu") {
+    throw new RangeError(
+      `Cannot place batch norm "${batchNormPlacement}": use "beforeRelu" or "afterRelu"`,
+    );
+  }
   const layers: LayerSpec[] = [];
   let size: number = inputSize;
   for (const hidden of hiddenSizes) {
     layers.push(linear(size, hidden));
-    if (normalization) layers.push(batchNorm(hidden, normalization));
+    if (normalization && batchNormPlacement === "beforeRelu") {
+      layers.push(batchNorm(hidden, normalization));
+    }
     layers.push(relu(hidden));
+    if (normalization && batchNormPlacement === "afterRelu") {
+      layers.push(batchNorm(hidden, normalization));
+    }
+    if (rate !== 0) layers.push(dropout(hidden, rate));
     size = hidden;
   }
   layers.push(linear(size, classes));
@@ -254,7 +313,8 @@ export function multilayerPerceptron<In extends number, Classes extends number>(
 export function layerName(layers: readonly LayerSizes[], index: number): string {
   const kind = layers[index].kind;
   const position = layers.slice(0, index + 1).filter((layer) => layer.kind === kind).length;
-  const title = { linear: "Linear", batchNorm: "BatchNorm", relu: "ReLU" }[kind];
+  const title =
+    { linear: "Linear", batchNorm: "BatchNorm", relu: "ReLU", dropout: "Dropout" }[kind];
   return `${title} layer ${position}`;
 }
 

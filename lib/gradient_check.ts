@@ -25,6 +25,7 @@ import {
   parameterNames,
 } from "./network.ts";
 import { trainingCost, trainingGradients } from "./objective.ts";
+import type { RandomKey } from "./random.ts";
 import type { Labels } from "./softmax_cross_entropy.ts";
 import { type Tensor, tensor } from "./tensor.ts";
 
@@ -104,12 +105,16 @@ function riddersExtrapolation(
   }
   return best;
 }
-/** Analytic gradients of the cost, in the structure of the parameters. */
+/**
+ * Analytic gradients of the cost, in the structure of the parameters; `dropoutKey` draws the
+ * dropout masks (the same key the numerical side uses).
+ */
 export type GradientFunction = (
   network: Network,
   input: Tensor,
   labels: Labels,
   lambda: number,
+  dropoutKey?: RandomKey,
 ) => NetworkParameters;
 
 /** Options of {@linkcode gradCheck}. */
@@ -130,6 +135,11 @@ export interface GradCheckOptions {
   readonly maximumEntries?: number;
   /** The analytic gradients to check (default: the library's backward pass). */
   readonly gradients?: GradientFunction;
+  /**
+   * Draws the dropout masks, needed when the network has dropout. Every evaluation (analytic
+   * and at each θ ± h) uses this one key, so the masks stay fixed across the perturbations.
+   */
+  readonly dropoutKey?: RandomKey;
 }
 
 /** The comparison for one parameter tensor of one layer. */
@@ -162,8 +172,8 @@ export interface GradCheckResult {
   readonly relativeTolerance: number;
 }
 
-const defaultGradients: GradientFunction = (network, input, labels, lambda) =>
-  trainingGradients(network, input, labels, lambda).gradients;
+const defaultGradients: GradientFunction = (network, input, labels, lambda, dropoutKey) =>
+  trainingGradients(network, input, labels, lambda, undefined, dropoutKey).gradients;
 
 function reluSigns(caches: readonly LayerCache[]): Uint8Array {
   const inputs = caches.flatMap((entry) => (entry.kind === "relu" ? [entry.cache.input.data] : []));
@@ -233,13 +243,14 @@ export function gradCheck(
     epsilon = 1e-8,
     maximumEntries = Infinity,
     gradients = defaultGradients,
+    dropoutKey,
   } = options;
   if (!(step > 0)) throw new RangeError(`Cannot check gradients with step ${step}: it must be > 0`);
-  const analytic = gradients(network, input, labels, lambda);
-  const base = trainingCost(network, input, labels, lambda);
+  const analytic = gradients(network, input, labels, lambda, dropoutKey);
+  const base = trainingCost(network, input, labels, lambda, dropoutKey);
   const baseSigns = reluSigns(base.caches);
   const evaluateAt = (perturbed: Network) => {
-    const { cost, caches } = trainingCost(perturbed, input, labels, lambda);
+    const { cost, caches } = trainingCost(perturbed, input, labels, lambda, dropoutKey);
     return { cost, crossesKink: !sameSigns(baseSigns, reluSigns(caches)) };
   };
   const { layers } = network.architecture;

@@ -6,7 +6,13 @@
  *
  * @module
  */
-import { type Architecture, layerName, type LayerSpec } from "./architecture.ts";
+import {
+  type Architecture,
+  architectureOf,
+  dropout,
+  layerName,
+  type LayerSpec,
+} from "./architecture.ts";
 import {
   batchNormBackward,
   type BatchNormCache,
@@ -16,6 +22,7 @@ import {
   batchNormTrainingForward,
   updateMovingAverages,
 } from "./batch_norm.ts";
+import { dropoutBackward, type DropoutCache, dropoutTrainingForward } from "./dropout.ts";
 import {
   linearBackward,
   type LinearCache,
@@ -55,7 +62,8 @@ export type Initialization = "he" | "xavier" | { readonly standardDeviation: num
 export type LayerCache =
   | { readonly kind: "linear"; readonly cache: LinearCache }
   | { readonly kind: "batchNorm"; readonly cache: BatchNormCache }
-  | { readonly kind: "relu"; readonly cache: ReluCache };
+  | { readonly kind: "relu"; readonly cache: ReluCache }
+  | { readonly kind: "dropout"; readonly cache: DropoutCache };
 
 /** The backward function of each layer kind; {@linkcode networkBackward} takes a table. */
 export interface LayerBackwards {
@@ -71,6 +79,10 @@ export interface LayerBackwards {
     cache: ReluCache,
     outputGradient: Tensor,
   ) => { inputGradient: Tensor; parameterGradients: Record<never, never> };
+  readonly dropout: (
+    cache: DropoutCache,
+    outputGradient: Tensor,
+  ) => { inputGradient: Tensor; parameterGradients: Record<never, never> };
 }
 
 /** The library's backward functions. */
@@ -78,6 +90,7 @@ export const layerBackwards: LayerBackwards = Object.freeze({
   linear: linearBackward,
   batchNorm: batchNormBackward,
   relu: reluBackward,
+  dropout: dropoutBackward,
 });
 
 /**
@@ -155,9 +168,10 @@ function batchNormParameters(parameters: LayerParameters): BatchNormParameters {
 }
 
 /**
- * Forward in training mode: batch norm uses the batch's statistics. Returns the output
- * (class scores), the caches for {@linkcode networkBackward}, and the moving averages updated
- * with this batch.
+ * Forward in training mode: batch norm uses the batch's statistics and dropout layers draw
+ * their masks from `dropoutKey` (split into one key per layer; required when the network has
+ * dropout, so that the same key gives the same masks). Returns the output (class scores), the
+ * caches for {@linkcode networkBackward}, and the moving averages updated with this batch.
  *
  * @example
  * ```ts
@@ -175,6 +189,7 @@ function batchNormParameters(parameters: LayerParameters): BatchNormParameters {
 export function networkTrainingForward<In extends number, Out extends number, Batch extends number>(
   network: Network<In, Out>,
   input: Tensor<NoInfer<In>, Batch>,
+  dropoutKey?: RandomKey,
 ): {
   output: Tensor<Out, Batch>;
   caches: LayerCache[];
@@ -184,6 +199,7 @@ export function networkTrainingForward<In extends number, Out extends number, Ba
   const caches: LayerCache[] = [];
   const movingAverages = [...network.movingAverages];
   let activation: Tensor = input;
+  let layerKeys: RandomKey[] | undefined;
   layers.forEach((layer, index) => {
     const name = layerName(layers, index);
     const parameters = network.parameters[index];
@@ -205,6 +221,21 @@ export function networkTrainingForward<In extends number, Out extends number, Ba
       );
       caches.push({ kind: "batchNorm", cache });
       activation = output;
+    } else if (layer.kind === "dropout") {
+      if (!dropoutKey) {
+        throw new TypeError(
+          `Cannot run ${name} in training mode without a random key: pass a dropout key to draw its mask`,
+        );
+      }
+      layerKeys ??= splitKey(dropoutKey, layers.length);
+      const { output, cache } = dropoutTrainingForward(
+        activation,
+        layer.rate,
+        layerKeys[index],
+        name,
+      );
+      caches.push({ kind: "dropout", cache });
+      activation = output;
     } else {
       const { output, cache } = reluForward(activation, name);
       caches.push({ kind: "relu", cache });
@@ -216,7 +247,7 @@ export function networkTrainingForward<In extends number, Out extends number, Ba
 
 /**
  * Forward in evaluation mode: batch norm uses the moving averages, so each sample's output
- * depends on that sample alone.
+ * depends on that sample alone; dropout is the identity.
  *
  * @example
  * ```ts
@@ -255,7 +286,7 @@ export function networkEvaluationForward<
         layer.epsilon,
         name,
       );
-    } else {
+    } else if (layer.kind === "relu") {
       activation = reluForward(activation, name).output;
     }
   });
@@ -302,6 +333,8 @@ export function networkBackward<In extends number, Out extends number, Batch ext
       ? backwards.linear(entry.cache, gradient)
       : entry.kind === "batchNorm"
       ? backwards.batchNorm(entry.cache, gradient)
+      : entry.kind === "dropout"
+      ? backwards.dropout(entry.cache, gradient)
       : backwards.relu(entry.cache, gradient);
     parameterGradients[index] = result.parameterGradients;
     // The first layer's input gradient is read only if the caller asks for it (a linear
@@ -343,5 +376,90 @@ export function mapParameters(
     }
     // f keeps shapes (optimizers and checks map a parameter to one of its own shape).
     return mapped as LayerParameters;
+  });
+}
+
+/** A network's dropout layers and where they sit: what {@linkcode withoutDropout} takes out. */
+export interface DropoutPlacement {
+  /** The layer's index in the architecture with its dropout layers. */
+  readonly index: number;
+  readonly rate: number;
+}
+
+/**
+ * The network with its dropout layers taken out, and where they were. Dropout is the identity
+ * in evaluation, so the result evaluates exactly like `network`; it is what a model file holds
+ * (format version 1 has no dropout layer kind). {@linkcode withDropout} puts them back.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { multilayerPerceptron } from "./architecture.ts";
+ * import { initializeNetwork, withDropout, withoutDropout } from "./network.ts";
+ * import { randomKey } from "./random.ts";
+ * const architecture = multilayerPerceptron({ inputSize: 4, hiddenSizes: [3], classes: 2, batchNorm: true, dropout: 0.5 });
+ * const network = initializeNetwork(architecture, randomKey(1), "he");
+ * const { network: plain, dropout } = withoutDropout(network);
+ * assert.equal(plain.architecture.layers.length, 4);
+ * assert.deepEqual(dropout, [{ index: 3, rate: 0.5 }]);
+ * assert.deepEqual(withDropout(plain, dropout).architecture, network.architecture);
+ * ```
+ */
+export function withoutDropout<In extends number, Out extends number>(
+  network: Network<In, Out>,
+): { network: Network<In, Out>; dropout: DropoutPlacement[] } {
+  const { layers } = network.architecture;
+  const placements: DropoutPlacement[] = [];
+  layers.forEach((layer, index) => {
+    if (layer.kind === "dropout") placements.push({ index, rate: layer.rate });
+  });
+  if (placements.length === 0) return { network, dropout: placements };
+  const keep = (_: unknown, index: number) => layers[index].kind !== "dropout";
+  return {
+    network: Object.freeze({
+      architecture: architectureOf(layers.filter(keep)) as Architecture<In, Out>,
+      parameters: Object.freeze(network.parameters.filter(keep)),
+      movingAverages: Object.freeze(network.movingAverages.filter(keep)),
+    }),
+    dropout: placements,
+  };
+}
+
+/**
+ * Puts back the dropout layers that {@linkcode withoutDropout} took out (see its example).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { linear, relu, sequential } from "./architecture.ts";
+ * import { initializeNetwork, withDropout } from "./network.ts";
+ * import { randomKey } from "./random.ts";
+ * const network = initializeNetwork(sequential(linear(4, 3), relu(3), linear(3, 2)), randomKey(1), "he");
+ * const kinds = withDropout(network, [{ index: 2, rate: 0.1 }]).architecture.layers.map((layer) => layer.kind);
+ * assert.deepEqual(kinds, ["linear", "relu", "dropout", "linear"]);
+ * ```
+ */
+export function withDropout<In extends number, Out extends number>(
+  network: Network<In, Out>,
+  placements: readonly DropoutPlacement[],
+): Network<In, Out> {
+  if (placements.length === 0) return network;
+  const layers: LayerSpec[] = [...network.architecture.layers];
+  const parameters: LayerParameters[] = [...network.parameters];
+  const movingAverages = [...network.movingAverages];
+  for (const { index, rate } of [...placements].sort((a, b) => a.index - b.index)) {
+    if (!Number.isInteger(index) || index < 1 || index > layers.length) {
+      throw new RangeError(
+        `Cannot put a dropout layer at index ${index} of a network of ${layers.length} layers`,
+      );
+    }
+    layers.splice(index, 0, dropout(layers[index - 1].outputSize, rate));
+    parameters.splice(index, 0, {});
+    movingAverages.splice(index, 0, undefined);
+  }
+  return Object.freeze({
+    architecture: architectureOf(layers) as Architecture<In, Out>,
+    parameters: Object.freeze(parameters),
+    movingAverages: Object.freeze(movingAverages),
   });
 }

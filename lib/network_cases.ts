@@ -6,10 +6,10 @@
  *
  * @module
  */
-import { multilayerPerceptron } from "./architecture.ts";
+import { type BatchNormPlacement, multilayerPerceptron } from "./architecture.ts";
 import { fc } from "./deps.ts";
 import { type Initialization, initializeNetwork, type Network } from "./network.ts";
-import { normals, randomKey, splitKey, uniforms } from "./random.ts";
+import { normals, type RandomKey, randomKey, splitKey, uniforms } from "./random.ts";
 import { type Tensor, tensor } from "./tensor.ts";
 
 /** A random network, batch and cost, as plain data. */
@@ -20,6 +20,10 @@ export interface NetworkCaseDescription {
   readonly batchSize: number;
   /** `"none"`, or batch norm before every ReLU with (`"affine"`) or without (`"plain"`) γ/β. */
   readonly batchNorm: "none" | "affine" | "plain";
+  /** Batch norm before (default) or after every ReLU. */
+  readonly batchNormPlacement?: BatchNormPlacement;
+  /** Dropout rate after every hidden block (default 0: none). */
+  readonly dropout?: number;
   readonly lambda: number;
   readonly initialization: Initialization;
   /** Seeds the weights, the inputs and the labels. */
@@ -41,6 +45,8 @@ export interface NetworkCaseBounds {
   readonly maximumClasses?: number;
   /** Largest λ (0.1). */
   readonly maximumLambda?: number;
+  /** Largest dropout rate (0.6); half the cases have no dropout. */
+  readonly maximumDropout?: number;
 }
 
 /**
@@ -66,6 +72,7 @@ export function networkCaseDescriptions(
     maximumBatchSize = 12,
     maximumClasses = 12,
     maximumLambda = 0.1,
+    maximumDropout = 0.6,
   } = bounds;
   return fc.record({
     inputSize: fc.integer({ min: 1, max: maximumInputSize }),
@@ -75,6 +82,11 @@ export function networkCaseDescriptions(
     classes: fc.integer({ min: 2, max: maximumClasses }),
     batchSize: fc.integer({ min: minimumBatchSize, max: maximumBatchSize }),
     batchNorm: fc.constantFrom("none", "affine", "plain"),
+    batchNormPlacement: fc.constantFrom<BatchNormPlacement>("beforeRelu", "afterRelu"),
+    dropout: maximumDropout === 0 ? fc.constant(0) : fc.oneof(
+      fc.constant(0),
+      fc.double({ min: 0.01, max: maximumDropout, noNaN: true, noDefaultInfinity: true }),
+    ),
     lambda: fc.oneof(
       fc.constant(0),
       fc.double({ min: 0, max: maximumLambda, noNaN: true, noDefaultInfinity: true }),
@@ -93,11 +105,13 @@ export interface NetworkCase {
   readonly input: Tensor;
   readonly labels: Uint8Array;
   readonly lambda: number;
+  /** The key of the dropout masks: one fixed key, so the masks stay fixed under perturbation. */
+  readonly dropoutKey: RandomKey;
 }
 
 /**
- * Builds the network (initialised from the seed), a batch of standard-normal inputs and
- * uniformly random labels from a description.
+ * Builds the network (initialised from the seed), a batch of standard-normal inputs,
+ * uniformly random labels and a dropout key from a description.
  *
  * @example
  * ```ts
@@ -113,12 +127,14 @@ export interface NetworkCase {
 export function buildNetworkCase(description: NetworkCaseDescription): NetworkCase {
   const { inputSize, hiddenSizes, classes, batchSize, batchNorm, lambda, initialization } =
     description;
-  const [networkKey, inputKey, labelKey] = splitKey(randomKey(description.seed), 3);
+  const [networkKey, inputKey, labelKey, dropoutKey] = splitKey(randomKey(description.seed), 4);
   const architecture = multilayerPerceptron({
     inputSize,
     hiddenSizes,
     classes,
     batchNorm: batchNorm === "none" ? false : { affine: batchNorm === "affine" },
+    batchNormPlacement: description.batchNormPlacement,
+    dropout: description.dropout,
   });
   const labels = Uint8Array.from(
     uniforms(labelKey, batchSize).values,
@@ -129,5 +145,6 @@ export function buildNetworkCase(description: NetworkCaseDescription): NetworkCa
     input: tensor(inputSize, batchSize, normals(inputKey, inputSize * batchSize).values),
     labels,
     lambda,
+    dropoutKey,
   };
 }

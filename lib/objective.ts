@@ -18,6 +18,7 @@ import {
   networkTrainingForward,
 } from "./network.ts";
 import { addScaled, sumOfSquares } from "./primitives.ts";
+import type { RandomKey } from "./random.ts";
 import {
   assertLabels,
   type Labels,
@@ -85,7 +86,8 @@ export interface TrainingEvaluation<Out extends number = number, Batch extends n
 }
 
 /**
- * Loss and cost of a batch in training mode (batch norm on the batch's statistics).
+ * Loss and cost of a batch in training mode (batch norm on the batch's statistics, dropout
+ * masks drawn from `dropoutKey`, which networks with dropout need).
  *
  * @example
  * ```ts
@@ -106,8 +108,9 @@ export function trainingCost<In extends number, Out extends number, Batch extend
   input: Tensor<NoInfer<In>, Batch>,
   labels: Labels,
   lambda: number,
+  dropoutKey?: RandomKey,
 ): TrainingEvaluation<Out, Batch> {
-  const { output, caches, movingAverages } = networkTrainingForward(network, input);
+  const { output, caches, movingAverages } = networkTrainingForward(network, input, dropoutKey);
   const { loss, probabilities } = softmaxCrossEntropyForward(output, labels);
   // A NaN anywhere in the input reaches the loss; only then is it worth finding.
   if (!Number.isFinite(loss)) assertFinite(input, "input");
@@ -128,7 +131,8 @@ export function trainingCost<In extends number, Out extends number, Batch extend
 /**
  * Loss, cost and the gradient of the cost with respect to every parameter, for one batch in
  * training mode. `backwards` replaces layer backward functions (see
- * {@linkcode networkBackward}).
+ * {@linkcode networkBackward}); `dropoutKey` draws the dropout masks (see
+ * {@linkcode trainingCost}).
  *
  * @example
  * ```ts
@@ -150,8 +154,9 @@ export function trainingGradients<In extends number, Out extends number, Batch e
   labels: Labels,
   lambda: number,
   backwards: LayerBackwards = layerBackwards,
+  dropoutKey?: RandomKey,
 ): TrainingEvaluation<Out, Batch> & { gradients: LayerParameters[] } {
-  const evaluation = trainingCost(network, input, labels, lambda);
+  const evaluation = trainingCost(network, input, labels, lambda, dropoutKey);
   const outputGradient = softmaxCrossEntropyBackward({
     probabilities: evaluation.probabilities,
     labels,

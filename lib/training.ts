@@ -1,19 +1,30 @@
 /**
- * Mini-batch gradient descent on an image set: shuffled every epoch from an explicit key,
- * SGD with optional momentum, a learning-rate schedule, L2 λ, batch-norm moving averages, and a
- * history of training and validation metrics.
+ * Mini-batch training on an image set: shuffled every epoch from an explicit key, SGD with
+ * optional momentum or Adam/AdamW, a learning-rate schedule, L2 λ, batch-norm moving averages,
+ * dropout and on-the-fly augmentation drawn from a second explicit key, and a history of
+ * training and validation metrics.
  *
  * @module
  */
+import {
+  assertAugmentation,
+  gatherAugmentedBatch,
+  type ImageAugmentation,
+} from "./augmentation.ts";
 import { gatherBatch, sliceImageSet } from "./dataset.ts";
 import { evaluateImageSet, type Metrics } from "./evaluation.ts";
-import { assertSchedule, learningRateAt, type LearningRateSchedule } from "./learning_rate.ts";
+import { assertSchedule, learningRateAt, type TrainingSchedule } from "./learning_rate.ts";
 import { type LayerParameters, type Network, parameterNames } from "./network.ts";
 import { layerName } from "./architecture.ts";
 import type { Normalization } from "./normalization.ts";
 import { trainingGradients } from "./objective.ts";
-import { permutation, type RandomKey } from "./random.ts";
-import { initialSgdState, type SgdState, sgdStep } from "./sgd.ts";
+import {
+  initialOptimizerState,
+  type Optimizer,
+  type OptimizerState,
+  optimizerStep,
+} from "./optimizer.ts";
+import { permutation, type RandomKey, splitKey } from "./random.ts";
 import type { ImageSet } from "./image_set.ts";
 
 /** Options of {@linkcode train}. */
@@ -21,13 +32,22 @@ export interface TrainingOptions {
   readonly batchSize: number;
   /** λ of the L2 term. */
   readonly lambda: number;
-  readonly schedule: LearningRateSchedule;
-  /** ρ of SGD with momentum; 0 for plain SGD. */
-  readonly momentum: number;
+  readonly schedule: TrainingSchedule;
+  /** ρ of SGD with momentum (default 0, plain SGD); give this or `optimizer`, not both. */
+  readonly momentum?: number;
+  /** The optimizer (default SGD with `momentum`). */
+  readonly optimizer?: Optimizer;
   /** Total number of updates (mini-batches); epochs = ⌈updates / ⌊n / batchSize⌋⌉. */
   readonly updates: number;
   /** Shuffles the training set, a new permutation every epoch. */
   readonly key: RandomKey;
+  /**
+   * Draws the dropout masks and the augmentation of every update (default: a key split from
+   * `key`); each update splits it into its dropout key, its augmentation key and the next one.
+   */
+  readonly noiseKey?: RandomKey;
+  /** Random flips and translations of every training batch (default: none). */
+  readonly augmentation?: ImageAugmentation;
   /** Record metrics every this many updates (default: once per epoch), and at the end. */
   readonly recordEvery?: number;
   /** Training metrics are measured on the first this many training samples (default 5000). */
@@ -80,14 +100,17 @@ export interface TrainingResult {
 
 /**
  * Everything needed to continue training bit-identically: the network (parameters and moving
- * averages), the optimizer's velocity, how many updates are done, and the key that shuffles
- * the epoch the next update belongs to (its permutation is drawn again from it).
+ * averages), the optimizer's state (SGD's velocity, or Adam's moments and step count), how many
+ * updates are done, the key that shuffles the epoch the next update belongs to (its
+ * permutation is drawn again from it), and the key of the next update's dropout masks and
+ * augmentation.
  */
 export interface TrainingState {
   readonly network: Network;
-  readonly optimizer: SgdState;
+  readonly optimizer: OptimizerState;
   readonly update: number;
   readonly epochKey: RandomKey;
+  readonly noiseKey: RandomKey;
   readonly history: readonly HistoryPoint[];
   readonly epochSeconds: readonly number[];
 }
@@ -124,9 +147,17 @@ export function train(
   options: TrainingOptions,
   onEvent: (event: TrainingEvent) => void = () => {},
 ): TrainingResult {
-  const { batchSize, lambda, schedule, momentum, updates } = options;
+  const { batchSize, lambda, schedule, updates, augmentation } = options;
   const { training, validation } = data;
   assertSchedule(schedule);
+  if (options.optimizer !== undefined && options.momentum !== undefined) {
+    throw new TypeError(
+      `Cannot train with both momentum ${options.momentum} and an optimizer: give the momentum in the SGD optimizer`,
+    );
+  }
+  const optimizerSpec: Optimizer = options.optimizer ??
+    { kind: "sgd", momentum: options.momentum ?? 0 };
+  if (augmentation) assertAugmentation(augmentation, training.features);
   if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > training.count) {
     throw new RangeError(
       `Cannot train with batch size ${batchSize}: it must be an integer from 1 to the ${training.count} training samples`,
@@ -170,7 +201,8 @@ export function train(
   const history: HistoryPoint[] = [...(resume?.history ?? [])];
   const epochSeconds: number[] = [...(resume?.epochSeconds ?? [])];
   let epochKey = resume?.epochKey ?? options.key;
-  let optimizer = resume?.optimizer ?? initialSgdState;
+  let noiseKey = resume?.noiseKey ?? options.noiseKey ?? splitKey(options.key, 2)[1];
+  let optimizer = resume?.optimizer ?? initialOptimizerState(optimizerSpec);
   let update = resume?.update ?? 0;
   if (resume) network = resume.network;
   const stateAt = (nextEpochKey: RandomKey): TrainingState => ({
@@ -178,6 +210,7 @@ export function train(
     optimizer,
     update,
     epochKey: nextEpochKey,
+    noiseKey,
     history: [...history],
     epochSeconds: [...epochSeconds],
   });
@@ -191,22 +224,32 @@ export function train(
       batch < updatesPerEpoch && update < updates;
       batch++
     ) {
-      const { input, labels } = gatherBatch(
-        training,
-        normalization,
-        shuffled.indices,
-        batch * batchSize,
-        (batch + 1) * batchSize,
-      );
+      const [dropoutKey, augmentationKey, nextNoiseKey] = splitKey(noiseKey, 3);
+      const first = batch * batchSize, last = (batch + 1) * batchSize;
+      const { input, labels } = augmentation
+        ? gatherAugmentedBatch(
+          training,
+          normalization,
+          shuffled.indices,
+          first,
+          last,
+          augmentation,
+          augmentationKey,
+        )
+        : gatherBatch(training, normalization, shuffled.indices, first, last);
       const learningRate = learningRateAt(schedule, update, updatesPerEpoch);
-      const result = trainingGradients(network, input, labels, lambda);
-      const step = sgdStep(network.parameters, result.gradients, optimizer, {
+      const result = trainingGradients(network, input, labels, lambda, undefined, dropoutKey);
+      const step = optimizerStep(
+        optimizerSpec,
+        network.parameters,
+        result.gradients,
+        optimizer,
         learningRate,
-        momentum,
-      });
+      );
       assertFinite(result.loss, step.parameters, network, update + 1, learningRate);
       network = { ...network, parameters: step.parameters, movingAverages: result.movingAverages };
       optimizer = step.state;
+      noiseKey = nextNoiseKey;
       update++;
       onEvent({ kind: "update", update, updates, epoch, loss: result.loss });
       const endsEpoch = batch === updatesPerEpoch - 1;

@@ -24,14 +24,16 @@ import {
   subtractColumn,
   sumRows,
 } from "../lib/primitives.ts";
+import type { DropoutCache } from "../lib/dropout.ts";
 import { type Tensor, tensor } from "../lib/tensor.ts";
 
 /** Runs the gradient property with `gradients` in place of the library's and returns the shrunk counterexample. */
 function shrunkCounterexample(gradients: GradientFunction): NetworkCaseDescription | undefined {
   const details = fc.check(
     fc.property(networkCaseDescriptions(), (description) => {
-      const { network, input, labels, lambda } = buildNetworkCase(description);
-      return gradCheck(network, input, labels, { lambda, method: "ridders", gradients }).passed;
+      const { network, input, labels, lambda, dropoutKey } = buildNetworkCase(description);
+      return gradCheck(network, input, labels, { lambda, method: "ridders", gradients, dropoutKey })
+        .passed;
     }),
     { numRuns: 200, seed: 20261122 },
   );
@@ -81,11 +83,11 @@ function linearBackwardWithTransposedWeightGradient(
 }
 
 Deno.test("gradCheck() property fails and shrinks when batch-norm backward drops a term", () => {
-  const counterexample = shrunkCounterexample((network, input, labels, lambda) =>
+  const counterexample = shrunkCounterexample((network, input, labels, lambda, dropoutKey) =>
     trainingGradients(network, input, labels, lambda, {
       ...layerBackwards,
       batchNorm: batchNormBackwardWithoutProjection,
-    }).gradients
+    }, dropoutKey).gradients
   );
   assert.ok(counterexample, "the property passed with a wrong batch-norm backward");
   assert.notEqual(counterexample.batchNorm, "none");
@@ -94,20 +96,45 @@ Deno.test("gradCheck() property fails and shrinks when batch-norm backward drops
 });
 
 Deno.test("gradCheck() property fails and shrinks when a weight gradient is transposed", () => {
-  const counterexample = shrunkCounterexample((network, input, labels, lambda) =>
+  const counterexample = shrunkCounterexample((network, input, labels, lambda, dropoutKey) =>
     trainingGradients(network, input, labels, lambda, {
       ...layerBackwards,
       linear: linearBackwardWithTransposedWeightGradient,
-    }).gradients
+    }, dropoutKey).gradients
   );
   assert.ok(counterexample, "the property passed with a transposed weight gradient");
   assert.ok(counterexample.hiddenSizes.length <= 1, JSON.stringify(counterexample));
   assert.ok(parameterCount(counterexample) <= 12, JSON.stringify(counterexample));
 });
 
+/** Dropout backward that forgets the 1/(1 − p) scale of the kept entries. */
+function dropoutBackwardWithoutScale(
+  cache: DropoutCache,
+  outputGradient: Tensor,
+): { inputGradient: Tensor; parameterGradients: Record<never, never> } {
+  const data = outputGradient.data.map((value, i) => (cache.mask.data[i] === 0 ? 0 : value));
+  return {
+    inputGradient: tensor(outputGradient.rows, outputGradient.columns, data),
+    parameterGradients: {},
+  };
+}
+
+Deno.test("gradCheck() property fails and shrinks when dropout backward drops the 1/(1 − p) scale", () => {
+  const counterexample = shrunkCounterexample((network, input, labels, lambda, dropoutKey) =>
+    trainingGradients(network, input, labels, lambda, {
+      ...layerBackwards,
+      dropout: dropoutBackwardWithoutScale,
+    }, dropoutKey).gradients
+  );
+  assert.ok(counterexample, "the property passed with a wrong dropout backward");
+  assert.ok((counterexample.dropout ?? 0) > 0, JSON.stringify(counterexample));
+  assert.equal(counterexample.hiddenSizes.length, 1, JSON.stringify(counterexample));
+  assert.ok(parameterCount(counterexample) <= 12, JSON.stringify(counterexample));
+});
+
 Deno.test("gradCheck() property fails and shrinks when the λ term is missing", () => {
-  const counterexample = shrunkCounterexample((network, input, labels) =>
-    trainingGradients(network, input, labels, 0).gradients
+  const counterexample = shrunkCounterexample((network, input, labels, _lambda, dropoutKey) =>
+    trainingGradients(network, input, labels, 0, undefined, dropoutKey).gradients
   );
   assert.ok(counterexample, "the property passed without the 2λW gradient term");
   assert.ok(counterexample.lambda > 0);
@@ -128,8 +155,8 @@ Deno.test("gradCheck() reports the failing layer and parameter of a wrong gradie
   });
   const result = gradCheck(network, input, labels, {
     lambda,
-    gradients: (...args) =>
-      trainingGradients(...args, {
+    gradients: (network, input, labels, lambda) =>
+      trainingGradients(network, input, labels, lambda, {
         ...layerBackwards,
         batchNorm: batchNormBackwardWithoutProjection,
       }).gradients,

@@ -1,7 +1,11 @@
 /**
  * The heart of the library: analytic gradients agree with centered differences on random
  * networks (depth 1–9, widths 1–12, batch 2–12, input 1–16, BN off / with γ,β / without,
- * λ ∈ [0, 0.1], every init scheme), entry by entry within 1e−8 + 1e−6·max(|a|, |n|).
+ * BN before or after the ReLU, dropout off or p ∈ [0.01, 0.6], λ ∈ [0, 0.1], every init
+ * scheme), entry by entry within 1e−8 + 1e−6·max(|a|, |n|).
+ *
+ * Dropout: the case's one dropout key draws the masks for the analytic gradient and for every
+ * perturbed cost, so the masks stay fixed and the cost is a smooth function of θ.
  *
  * The numerical side is the five-point centered stencil (error O(h⁴)): with batch norm on two
  * samples whose variance is near ε, the plain centered difference's own truncation error
@@ -32,12 +36,17 @@ function seedFromEnvironment(): number | undefined {
 Deno.test(`gradCheck() passes on ${numRuns} random networks`, () => {
   const largest = new Map<string, { absolute: number; relative: number }>();
   let networks = 0, entries = 0, kinks = 0;
+  const seen = { afterRelu: 0, dropout: 0 };
   fc.assert(
     fc.property(networkCaseDescriptions(), (description) => {
-      const { network, input, labels, lambda } = buildNetworkCase(description);
-      const result = gradCheck(network, input, labels, { lambda, method: "ridders" });
+      const { network, input, labels, lambda, dropoutKey } = buildNetworkCase(description);
+      const result = gradCheck(network, input, labels, { lambda, method: "ridders", dropoutKey });
       assert.ok(result.passed, formatGradCheck(result));
       networks++;
+      if (description.batchNormPlacement === "afterRelu" && description.batchNorm !== "none") {
+        seen.afterRelu++;
+      }
+      if ((description.dropout ?? 0) > 0 && description.hiddenSizes.length > 0) seen.dropout++;
       for (const check of result.parameters) {
         entries += check.entries;
         kinks += check.kinks;
@@ -51,8 +60,13 @@ Deno.test(`gradCheck() passes on ${numRuns} random networks`, () => {
     { numRuns, seed: seedFromEnvironment() },
   );
   assert.equal(networks, numRuns);
+  // The new layers are in the property, not just allowed by it.
+  assert.ok(seen.afterRelu >= numRuns / 10, `only ${seen.afterRelu} networks with BN after ReLU`);
+  assert.ok(seen.dropout >= numRuns / 10, `only ${seen.dropout} networks with dropout`);
   assert.ok(kinks <= 0.05 * (entries + kinks), `${kinks} of ${entries + kinks} entries hit a kink`);
-  console.log(`checked ${networks} networks, ${entries} gradient entries, ${kinks} kink crossings`);
+  console.log(
+    `checked ${networks} networks (${seen.afterRelu} with BN after ReLU, ${seen.dropout} with dropout), ${entries} gradient entries, ${kinks} kink crossings`,
+  );
   for (const [parameter, { absolute, relative }] of largest) {
     console.log(
       `  ${parameter.padEnd(6)} largest |a−n| ${

@@ -36,15 +36,15 @@ function snapshot(network: Network, tensors: readonly Tensor[], labels: Uint8Arr
 Deno.test("forward, backward, cost, gradCheck and sgdStep never write into their arguments", () => {
   fc.assert(
     fc.property(networkCaseDescriptions({ maximumDepth: 4, maximumWidth: 6 }), (description) => {
-      const { network: fresh, input, labels, lambda } = buildNetworkCase(description);
+      const { network: fresh, input, labels, lambda, dropoutKey } = buildNetworkCase(description);
       // Give batch-norm layers moving averages so evaluation mode runs too.
       const network = {
         ...fresh,
-        movingAverages: networkTrainingForward(fresh, input).movingAverages,
+        movingAverages: networkTrainingForward(fresh, input, dropoutKey).movingAverages,
       };
       const before = snapshot(network, [input], labels);
 
-      const { output, caches } = networkTrainingForward(network, input);
+      const { output, caches } = networkTrainingForward(network, input, dropoutKey);
       const { cache } = softmaxCrossEntropyForward(output, labels);
       const outputGradient = softmaxCrossEntropyBackward(cache);
       const outputBefore = snapshot(network, [output, outputGradient], labels);
@@ -53,8 +53,15 @@ Deno.test("forward, backward, cost, gradCheck and sgdStep never write into their
 
       networkEvaluationForward(network, input);
       evaluate(network, input, labels, lambda);
-      const { gradients } = trainingGradients(network, input, labels, lambda);
-      gradCheck(network, input, labels, { lambda, maximumEntries: 3 });
+      const { gradients } = trainingGradients(
+        network,
+        input,
+        labels,
+        lambda,
+        undefined,
+        dropoutKey,
+      );
+      gradCheck(network, input, labels, { lambda, maximumEntries: 3, dropoutKey });
       const first = sgdStep(network.parameters, gradients, initialSgdState, {
         learningRate: 0.1,
         momentum: 0.9,

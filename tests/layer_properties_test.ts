@@ -66,15 +66,15 @@ Deno.test("softmax() columns are non-negative and sum to 1, even for logits of �
 Deno.test("trainingCost() cost equals loss + λ·Σ‖W‖² and the loss ignores λ", () => {
   fc.assert(
     fc.property(networkCaseDescriptions({ maximumDepth: 4 }), (description) => {
-      const { network, input, labels, lambda } = buildNetworkCase(description);
-      const { loss, cost } = trainingCost(network, input, labels, lambda);
+      const { network, input, labels, lambda, dropoutKey } = buildNetworkCase(description);
+      const { loss, cost } = trainingCost(network, input, labels, lambda, dropoutKey);
       const squares = network.parameters.reduce(
         (total, layer) => total + (layer.weight ? sumOfSquares(layer.weight) : 0),
         0,
       );
       assert.ok(Math.abs(cost - (loss + lambda * squares)) <= 1e-12 * Math.max(1, cost));
       assert.equal(weightPenalty(network.parameters, lambda), lambda * squares);
-      assert.equal(trainingCost(network, input, labels, 0).loss, loss);
+      assert.equal(trainingCost(network, input, labels, 0, dropoutKey).loss, loss);
     }),
     { numRuns: 50 },
   );
@@ -115,8 +115,8 @@ Deno.test("a 3-layer batch-norm network overfits 100 samples to 100 % training a
 Deno.test("networkBackward() input gradient matches centered differences of the cost", () => {
   fc.assert(
     fc.property(networkCaseDescriptions({ maximumDepth: 4 }), (description) => {
-      const { network, input, labels } = buildNetworkCase(description);
-      const { output, caches } = networkTrainingForward(network, input);
+      const { network, input, labels, dropoutKey } = buildNetworkCase(description);
+      const { output, caches } = networkTrainingForward(network, input, dropoutKey);
       const { cache } = softmaxCrossEntropyForward(output, labels);
       const { inputGradient } = networkBackward(
         network,
@@ -128,8 +128,8 @@ Deno.test("networkBackward() input gradient matches centered differences of the 
         const data = input.data.slice();
         data[index] += delta;
         const shifted = tensor(input.rows, input.columns, data);
-        return softmaxCrossEntropyForward(networkTrainingForward(network, shifted).output, labels)
-          .loss;
+        const { output } = networkTrainingForward(network, shifted, dropoutKey);
+        return softmaxCrossEntropyForward(output, labels).loss;
       };
       for (let index = 0; index < input.data.length; index++) {
         const numerical = (lossAt(index, step) - lossAt(index, -step)) / (2 * step);

@@ -98,3 +98,69 @@ Deno.test("cli/train.ts killed with SIGKILL or stopped with SIGINT resumes to a 
     await Deno.remove(directory, { recursive: true });
   }
 });
+
+Deno.test("cli/train.ts with dropout, Adam, BN after ReLU, cosine warm-up and augmentation resumes to a bit-identical model", async () => {
+  const directory = await Deno.makeTempDir();
+  try {
+    await writeSmallCifar10(directory, 120, 100);
+    const runArgs = (out: string) => [
+      "--data",
+      directory,
+      "--validation",
+      "100",
+      "--hidden",
+      "30,20",
+      "--batch-size",
+      "10",
+      "--epochs",
+      "30",
+      "--bn-placement",
+      "after",
+      "--dropout",
+      "0.2",
+      "--optimizer",
+      "adam",
+      "--weight-decay",
+      "0.01",
+      "--schedule",
+      "cosine",
+      "--eta-max",
+      "0.003",
+      "--warmup",
+      "20",
+      "--flip",
+      "0.5",
+      "--translate",
+      "2",
+      "--bn-statistics",
+      "precise",
+      "--seed",
+      "4",
+      "--checkpoint-every",
+      "7",
+      "--out",
+      out,
+    ];
+    const reference = await trainCommand(runArgs(`${directory}/reference`)).output();
+    assert.equal(reference.code, 0, new TextDecoder().decode(reference.stderr));
+    const expected = await Deno.readFile(`${directory}/reference/model.fcnn`);
+
+    const out = `${directory}/killed`;
+    const child = trainCommand(runArgs(out)).spawn();
+    while (!(await exists(`${out}/checkpoint.fcnn`))) await sleep(5);
+    await sleep(Math.floor(uniforms(randomKey(Date.now() >>> 0), 1).values[0] * 300));
+    let status: Deno.CommandStatus;
+    try {
+      child.kill("SIGKILL");
+    } finally {
+      status = await child.status;
+    }
+    await child.stderr.cancel();
+    assert.equal(status.success, false, "the run ended before SIGKILL arrived; make it longer");
+    const resumed = await trainCommand(["--data", directory, "--resume", out]).output();
+    assert.equal(resumed.code, 0, new TextDecoder().decode(resumed.stderr));
+    assert.deepEqual(await Deno.readFile(`${out}/model.fcnn`), expected, "models differ");
+  } finally {
+    await Deno.remove(directory, { recursive: true });
+  }
+});

@@ -91,6 +91,13 @@ Deno.test("cli/train.ts names the flag and the problem for bad options, without 
     [["--batch-norm", "maybe"], /--batch-norm must be one of affine, plain, none/],
     [["--learning-rat", "0.1"], /Unknown option '--learning-rat'/],
     [["--epochs", "0"], /--epochs must be an integer ≥ 1, got 0/],
+    [["--optimizer", "rmsprop"], /--optimizer must be one of sgd, adam/],
+    [["--weight-decay", "0.1"], /--weight-decay 0.1 is for --optimizer adam/],
+    [["--optimizer", "adam", "--momentum", "0.9"], /--momentum 0.9 is for --optimizer sgd/],
+    [["--bn-placement", "middle"], /--bn-placement must be one of before, after/],
+    [["--dropout", "1"], /--dropout must be a number/],
+    [["--bn-statistics", "exact"], /--bn-statistics must be one of moving, precise, adaptive/],
+    [["--schedule", "cosine", "--eta-min", "1", "--eta-max", "0.1"], /--eta-min 1 must not exceed/],
   ];
   for (const [args, message] of cases) {
     const { code, stderr } = await runTrain(args);
@@ -132,6 +139,15 @@ Deno.test("cli/train.ts --help lists every option", async () => {
       "--seed",
       "--out",
       "--data-url",
+      "--dropout",
+      "--bn-placement",
+      "--optimizer",
+      "--weight-decay",
+      "--warmup",
+      "--flip",
+      "--translate",
+      "--bn-statistics",
+      "--precise-batches",
     ]
   ) {
     assert.ok(stdout.includes(flag), flag);
