@@ -7,6 +7,7 @@
  *
  * @module
  */
+import process from "node:process";
 import { multilayerPerceptron } from "../lib/architecture.ts";
 import { useBackend } from "../lib/backend.ts";
 import { readCifar10 } from "../lib/cifar10.ts";
@@ -17,11 +18,9 @@ import { randomKey, splitKey } from "../lib/random.ts";
 import { train } from "../lib/training.ts";
 import { choiceFlag, numberFlag, parseFlags, runMain, sizeListFlag } from "../cli/options.ts";
 
-/** VmHWM from /proc/self/status: the peak resident set size, in bytes. */
-async function peakResidentBytes(): Promise<number> {
-  const status = await Deno.readTextFile("/proc/self/status");
-  const match = status.match(/^VmHWM:\s+(\d+) kB/m);
-  return match ? Number(match[1]) * 1024 : NaN;
+/** The peak resident set size of this process, in bytes (getrusage's ru_maxrss, in KiB). */
+function peakResidentBytes(): number {
+  return process.resourceUsage().maxRSS * 1024;
 }
 
 await runMain(async () => {
@@ -69,6 +68,6 @@ await runMain(async () => {
     epochSeconds: result.epochSeconds,
     loadSeconds,
     validationAccuracy: result.history.at(-1)!.validation.accuracy,
-    peakRssBytes: await peakResidentBytes(),
+    peakRssBytes: peakResidentBytes(),
   }));
 });
