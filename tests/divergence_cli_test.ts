@@ -5,52 +5,40 @@
 import assert from "node:assert/strict";
 import { loadCheckpoint } from "../lib/checkpoint.ts";
 import { writeSmallCifar10 } from "./cifar10_fixture.ts";
-
-const trainScript = new URL("../cli/train.ts", import.meta.url).pathname;
+import { runTrain } from "./train_cli_fixture.ts";
 
 Deno.test("cli/train.ts stops a diverging run, names the update, and keeps the last checkpoint", async () => {
   const directory = await Deno.makeTempDir();
   try {
     await writeSmallCifar10(directory, 60, 7);
     const out = `${directory}/run`;
-    const output = await new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "--allow-read",
-        "--allow-write",
-        "--allow-env",
-        "--allow-ffi",
-        trainScript,
-        "--data",
-        directory,
-        "--validation",
-        "50",
-        "--hidden",
-        "20",
-        "--batch-norm",
-        "none",
-        "--batch-size",
-        "10",
-        "--schedule",
-        "cyclical",
-        "--n-s",
-        "200",
-        "--eta-min",
-        "1e-4",
-        "--eta-max",
-        "1e300",
-        "--epochs",
-        "20",
-        "--checkpoint-every",
-        "2",
-        "--out",
-        out,
-      ],
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    const stderr = new TextDecoder().decode(output.stderr);
-    assert.equal(output.code, 1, stderr);
+    const { code, stderr } = await runTrain([
+      "--data",
+      directory,
+      "--validation",
+      "50",
+      "--hidden",
+      "20",
+      "--batch-norm",
+      "none",
+      "--batch-size",
+      "10",
+      "--schedule",
+      "cyclical",
+      "--n-s",
+      "200",
+      "--eta-min",
+      "1e-4",
+      "--eta-max",
+      "1e300",
+      "--epochs",
+      "20",
+      "--checkpoint-every",
+      "2",
+      "--out",
+      out,
+    ]);
+    assert.equal(code, 1, stderr);
     const match = stderr.match(
       /error: Training diverged at update (\d+): .* became (NaN|-?Infinity)/,
     );

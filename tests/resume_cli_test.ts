@@ -6,24 +6,7 @@
 import assert from "node:assert/strict";
 import { randomKey, uniforms } from "../lib/random.ts";
 import { writeSmallCifar10 } from "./cifar10_fixture.ts";
-
-const trainScript = new URL("../cli/train.ts", import.meta.url).pathname;
-
-function trainCommand(args: string[]): Deno.Command {
-  return new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-read",
-      "--allow-write",
-      "--allow-env",
-      "--allow-ffi",
-      trainScript,
-      ...args,
-    ],
-    stdout: "null",
-    stderr: "piped",
-  });
-}
+import { trainCommand } from "./train_cli_fixture.ts";
 
 async function exists(path: string): Promise<boolean> {
   return await Deno.stat(path).then(() => true, () => false);
@@ -67,7 +50,7 @@ Deno.test("cli/train.ts killed with SIGKILL or stopped with SIGINT resumes to a 
 
     for (const signal of ["SIGKILL", "SIGINT"] as const) {
       const out = `${directory}/${signal}`;
-      const child = trainCommand(runArgs(out)).spawn();
+      const child = trainCommand(runArgs(out), "null").spawn();
       while (!(await exists(`${out}/checkpoint.fcnn`))) await sleep(5);
       await sleep(Math.floor(uniforms(randomKey(Date.now() >>> 0), 1).values[0] * 300));
       let status: Deno.CommandStatus;
@@ -146,7 +129,7 @@ Deno.test("cli/train.ts with dropout, Adam, BN after ReLU, cosine warm-up and au
     const expected = await Deno.readFile(`${directory}/reference/model.fcnn`);
 
     const out = `${directory}/killed`;
-    const child = trainCommand(runArgs(out)).spawn();
+    const child = trainCommand(runArgs(out), "null").spawn();
     while (!(await exists(`${out}/checkpoint.fcnn`))) await sleep(5);
     await sleep(Math.floor(uniforms(randomKey(Date.now() >>> 0), 1).values[0] * 300));
     let status: Deno.CommandStatus;

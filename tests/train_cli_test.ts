@@ -8,30 +8,7 @@ import { splitCifar10 } from "../lib/dataset.ts";
 import { evaluateImageSet } from "../lib/evaluation.ts";
 import { loadModel } from "../lib/model_file.ts";
 import { writeSmallCifar10 } from "./cifar10_fixture.ts";
-
-const trainScript = new URL("../cli/train.ts", import.meta.url).pathname;
-
-async function runTrain(args: string[]) {
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-read",
-      "--allow-write",
-      "--allow-env",
-      "--allow-ffi",
-      trainScript,
-      ...args,
-    ],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const decoder = new TextDecoder();
-  return {
-    code: output.code,
-    stdout: decoder.decode(output.stdout),
-    stderr: decoder.decode(output.stderr),
-  };
-}
+import { runTrain } from "./train_cli_fixture.ts";
 
 Deno.test("cli/train.ts trains, writes metrics.json and a model that evaluates to the same accuracy", async () => {
   const directory = await Deno.makeTempDir();
