@@ -27,6 +27,8 @@ Options:
   --classes N          classes (default 10)
   --batch-size N       samples in the batch (default 10)
   --batch-norm MODE    affine (γ, β), plain (no γ, β) or none (default affine)
+  --bn-placement P     before or after the ReLU (default before)
+  --dropout P          dropout rate after every hidden block, with one fixed mask (default 0)
   --lambda X           L2 weight λ (default 0.005)
   --init SCHEME        he, xavier, or a fixed standard deviation such as 0.001 (default he)
   --method M           centered, forward or ridders (default centered)
@@ -44,6 +46,8 @@ await runMain(() => {
     classes: { type: "string", default: "10" },
     "batch-size": { type: "string", default: "10" },
     "batch-norm": { type: "string", default: "affine" },
+    "bn-placement": { type: "string", default: "before" },
+    dropout: { type: "string", default: "0" },
     lambda: { type: "string", default: "0.005" },
     init: { type: "string", default: "he" },
     method: { type: "string", default: "centered" },
@@ -84,8 +88,13 @@ await runMain(() => {
     hiddenSizes: sizeListFlag("--hidden", flags.hidden),
     classes,
     batchNorm: batchNorm === "none" ? false : { affine: batchNorm === "affine" },
+    batchNormPlacement: choiceFlag("--bn-placement", flags["bn-placement"], ["before", "after"]) ===
+        "after"
+      ? "afterRelu"
+      : "beforeRelu",
+    dropout: numberFlag("--dropout", flags.dropout, { minimum: 0, maximum: 0.99 }),
   });
-  const [networkKey, inputKey, labelKey] = splitKey(randomKey(seed), 3);
+  const [networkKey, inputKey, labelKey, dropoutKey] = splitKey(randomKey(seed), 4);
   const network = initializeNetwork(architecture, networkKey, initialization);
   const input = tensor(inputSize, batchSize, normals(inputKey, inputSize * batchSize).values);
   const labels = Array.from(
@@ -100,6 +109,7 @@ await runMain(() => {
       : numberFlag("--step", flags.step, { minimum: Number.MIN_VALUE }),
     absoluteTolerance: numberFlag("--atol", flags.atol, { minimum: 0 }),
     relativeTolerance: numberFlag("--rtol", flags.rtol, { minimum: 0 }),
+    dropoutKey,
   });
   console.log(formatGradCheck(result));
   return result.passed ? 0 : 1;
