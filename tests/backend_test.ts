@@ -6,48 +6,16 @@ import {
   useBackend,
 } from "../lib/backend.ts";
 import { fc } from "../lib/deps.ts";
-import { type Gemm, mlMatrixGemm } from "../lib/ml_matrix_kernel.ts";
+import { mlMatrixGemm } from "../lib/ml_matrix_kernel.ts";
 import { openBlasGemm, openOpenBlas } from "../lib/openblas_kernel.ts";
-import { normals, randomKey } from "../lib/random.ts";
 import { wasmGemm } from "../lib/wasm_kernel.ts";
+import { assertAgreesOnRandomOperands } from "./gemm_fixture.ts";
 
 const ffiGranted = Deno.permissions.querySync({ name: "ffi" }).state === "granted";
 const opening = ffiGranted ? openOpenBlas() : undefined;
 const openBlas = opening?.library;
 /** Tests that need OpenBLAS are ignored only where it is not installed or FFI is not allowed. */
 const withoutOpenBlas = openBlas === undefined;
-
-function randomArray(length: number, seed: number): Float64Array {
-  return Float64Array.from(normals(randomKey(seed), length).values);
-}
-
-/**
- * Asserts that `gemm` agrees with ml-matrix on one product, entry by entry, to 1e-12 relative
- * to Σₖ |A_ik| |B_kj| (the scale of the rounding error, even where the sum cancels).
- */
-function assertAgreesWithMlMatrix(
-  gemm: Gemm,
-  transposeA: boolean,
-  transposeB: boolean,
-  m: number,
-  n: number,
-  k: number,
-  seed: number,
-): void {
-  const a = randomArray(m * k, seed), b = randomArray(k * n, seed + 1);
-  const expected = new Float64Array(m * n), actual = new Float64Array(m * n).fill(NaN);
-  const scale = new Float64Array(m * n);
-  mlMatrixGemm(transposeA, transposeB, m, n, k, a, b, expected);
-  mlMatrixGemm(transposeA, transposeB, m, n, k, a.map(Math.abs), b.map(Math.abs), scale);
-  gemm(transposeA, transposeB, m, n, k, a, b, actual);
-  for (let i = 0; i < m * n; i++) {
-    assert.ok(
-      Math.abs(actual[i] - expected[i]) <= 1e-12 * scale[i],
-      `entry ${i} of ${m}×${n} (k=${k}, transposeA=${transposeA}, transposeB=${transposeB}): ` +
-        `the kernel gives ${actual[i]}, ml-matrix ${expected[i]}`,
-    );
-  }
-}
 
 Deno.test({
   name: "openBlasGemm() equals mlMatrixGemm() for every shape up to 40 and every transposition",
@@ -65,7 +33,7 @@ Deno.test({
           seed: fc.integer({ min: 0, max: 100_000 }),
         }),
         ({ m, n, k, transposeA, transposeB, seed }) =>
-          assertAgreesWithMlMatrix(gemm, transposeA, transposeB, m, n, k, seed),
+          assertAgreesOnRandomOperands(gemm, transposeA, transposeB, m, n, k, seed),
       ),
       { numRuns: 300 },
     );
@@ -77,9 +45,9 @@ Deno.test({
   ignore: withoutOpenBlas,
   fn() {
     const gemm = openBlasGemm(openBlas!);
-    assertAgreesWithMlMatrix(gemm, false, false, 50, 100, 3072, 1); // W · X
-    assertAgreesWithMlMatrix(gemm, false, true, 50, 3072, 100, 2); // G · Xᵀ
-    assertAgreesWithMlMatrix(gemm, true, false, 3072, 100, 50, 3); // Wᵀ · G
+    assertAgreesOnRandomOperands(gemm, false, false, 50, 100, 3072, 1); // W · X
+    assertAgreesOnRandomOperands(gemm, false, true, 50, 3072, 100, 2); // G · Xᵀ
+    assertAgreesOnRandomOperands(gemm, true, false, 3072, 100, 50, 3); // Wᵀ · G
   },
 });
 
@@ -128,7 +96,7 @@ Deno.test({
     const backend = selectBackend();
     assert.equal(backend.name, "openblas");
     assert.match(backend.reason, /^matrix products: OpenBLAS via FFI \(.*libopenblas/);
-    assertAgreesWithMlMatrix(backend.gemm, true, true, 7, 5, 3, 4);
+    assertAgreesOnRandomOperands(backend.gemm, true, true, 7, 5, 3, 4);
   },
 });
 
@@ -147,7 +115,7 @@ Deno.test("selectBackend() gives the WebAssembly or ml-matrix kernel whenever as
     gemm: wasmGemm,
     reason: "matrix products: WebAssembly SIMD",
   });
-  assertAgreesWithMlMatrix(wasm.gemm, true, false, 6, 7, 9, 5);
+  assertAgreesOnRandomOperands(wasm.gemm, true, false, 6, 7, 9, 5);
   assert.equal(selectBackend("ml-matrix").gemm, mlMatrixGemm);
 });
 
