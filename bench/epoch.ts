@@ -84,8 +84,31 @@ await runMain(async () => {
     );
   };
   console.log(`median of ${epochs} epochs per run; ratio = epoch time / NumPy float64 epoch time`);
+  let numpyF64 = NaN;
+  /** One measured process: its median epoch, ratio to NumPy float64 on the same network, kept and printed. */
+  const record = (
+    system: string,
+    backend: string,
+    dtype: string,
+    network: string,
+    result: { epochSeconds: number[]; loadSeconds: number; peakRssBytes: number },
+  ) => {
+    const epochSeconds = median(result.epochSeconds);
+    const entry: Run = {
+      system,
+      backend,
+      dtype,
+      network,
+      epochSeconds,
+      epochSecondsAll: result.epochSeconds,
+      ratioToNumpyF64: epochSeconds / numpyF64,
+      loadSeconds: result.loadSeconds,
+      peakRssBytes: result.peakRssBytes,
+    };
+    runs.push(entry);
+    print(entry);
+  };
   for (const network of flags.quick ? networks.slice(0, 1) : networks) {
-    let numpyF64 = NaN;
     for (const dtype of ["float64", "float32"]) {
       const jsonPath = await Deno.makeTempFile({ suffix: ".json" });
       await run("python3", [
@@ -103,21 +126,8 @@ await runMain(async () => {
       ]);
       const result = JSON.parse(await Deno.readTextFile(jsonPath));
       await Deno.remove(jsonPath);
-      const epochSeconds = median(result.epochSeconds);
-      if (dtype === "float64") numpyF64 = epochSeconds;
-      const entry: Run = {
-        system: "numpy",
-        backend: "openblas",
-        dtype,
-        network: network.name,
-        epochSeconds,
-        epochSecondsAll: result.epochSeconds,
-        ratioToNumpyF64: epochSeconds / numpyF64,
-        loadSeconds: result.loadSeconds,
-        peakRssBytes: result.peakRssBytes,
-      };
-      runs.push(entry);
-      print(entry);
+      if (dtype === "float64") numpyF64 = median(result.epochSeconds);
+      record("numpy", "openblas", dtype, network.name, result);
     }
     for (const backend of flags.backends.split(",")) {
       const line = await run(Deno.execPath(), [
@@ -136,20 +146,7 @@ await runMain(async () => {
         data,
       ]);
       const result = JSON.parse(line.trim().split("\n").at(-1)!);
-      const epochSeconds = median(result.epochSeconds);
-      const entry: Run = {
-        system: "deno",
-        backend: result.backend,
-        dtype: "float64",
-        network: network.name,
-        epochSeconds,
-        epochSecondsAll: result.epochSeconds,
-        ratioToNumpyF64: epochSeconds / numpyF64,
-        loadSeconds: result.loadSeconds,
-        peakRssBytes: result.peakRssBytes,
-      };
-      runs.push(entry);
-      print(entry);
+      record("deno", result.backend, "float64", network.name, result);
     }
   }
   if (flags.json !== undefined) {
