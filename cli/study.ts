@@ -9,7 +9,7 @@
  */
 import { concatenateImageSets } from "../lib/dataset.ts";
 import { readCifar10 } from "../lib/cifar10.ts";
-import { cifar10Source, downloadDataset } from "../lib/download.ts";
+import { cifar10Directory } from "./cifar10_directory.ts";
 import { ProgressBar } from "../lib/progress_bar.ts";
 import { buildReport } from "../lib/report.ts";
 import { runStudy } from "../lib/study.ts";
@@ -135,26 +135,3 @@ await runMain(async () => {
     } s; wrote ${outputDirectory}/report.html and ${outputDirectory}/results.json`,
   );
 });
-
-/** The extracted CIFAR-10 folder: `--data`, or the download (cached) of the archive. */
-async function cifar10Directory(
-  flags: { data?: string; "data-url"?: string; "data-checksum"?: string; "cache-dir": string },
-): Promise<string> {
-  if (flags.data !== undefined) return flags.data;
-  const source = cifar10Source();
-  let bar: ProgressBar | undefined;
-  try {
-    return await downloadDataset({
-      url: flags["data-url"] ?? source.url,
-      checksum: flags["data-checksum"] ?? source.checksum,
-      cacheDirectory: flags["cache-dir"],
-      name: "cifar-10",
-      onProgress: (received, total) => {
-        bar ??= new ProgressBar({ label: "Downloading cifar-10", total, unit: "bytes" });
-        bar.update(received);
-      },
-    });
-  } finally {
-    bar?.stop();
-  }
-}

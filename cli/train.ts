@@ -15,7 +15,6 @@ import { cifar10ImageShape, type ImageAugmentation, type ImageShape } from "../l
 import { useBackend } from "../lib/backend.ts";
 import { readCifar10 } from "../lib/cifar10.ts";
 import { type DataSplit, sliceImageSet, splitCifar10 } from "../lib/dataset.ts";
-import { cifar10Source, downloadDataset } from "../lib/download.ts";
 import { confusionMatrix, evaluateImageSet } from "../lib/evaluation.ts";
 import { readFashionMnist } from "../lib/fashion_mnist.ts";
 import type { LearningRateSchedule, TrainingSchedule } from "../lib/learning_rate.ts";
@@ -30,6 +29,7 @@ import { train } from "../lib/training.ts";
 import { loadCheckpoint, saveCheckpoint } from "../lib/checkpoint.ts";
 import { join } from "node:path";
 import { watchInterrupts } from "./interrupts.ts";
+import { cifar10Directory } from "./cifar10_directory.ts";
 import { writeTextFileAtomically } from "../lib/atomic_write.ts";
 import {
   choiceFlag,
@@ -540,24 +540,6 @@ async function loadData(
       test,
     };
   }
-  let directory = flags.data;
-  if (directory === undefined) {
-    const source = cifar10Source();
-    const url = flags["data-url"] ?? source.url;
-    const checksum = flags["data-checksum"] ?? source.checksum;
-    let bar: ProgressBar | undefined;
-    directory = await downloadDataset({
-      url,
-      checksum,
-      cacheDirectory: flags["cache-dir"],
-      name: "cifar-10",
-      onProgress: (received, total) => {
-        bar ??= new ProgressBar({ label: "Downloading cifar-10", total, unit: "bytes" });
-        bar.update(received);
-      },
-    });
-    bar?.stop();
-  }
-  const cifar10 = await readCifar10(directory);
+  const cifar10 = await readCifar10(await cifar10Directory(flags));
   return splitCifar10(cifar10, split === "file1" ? "file1" : { validationSize });
 }
