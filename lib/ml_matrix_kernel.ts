@@ -14,15 +14,21 @@ import { WrapperMatrix1D } from "./deps.ts";
  * `transposeB`), and the m × n result is written into `c`, which the caller has just
  * allocated.
  */
-export type Gemm = (
+export type Gemm = GemmOf<Float64Array>;
+
+/** {@linkcode Gemm} in float32: the same contract on `Float32Array`s. */
+export type Gemm32 = GemmOf<Float32Array>;
+
+/** A {@linkcode Gemm} over one kind of float array. */
+export type GemmOf<Values extends Float64Array | Float32Array> = (
   transposeA: boolean,
   transposeB: boolean,
   m: number,
   n: number,
   k: number,
-  a: Float64Array,
-  b: Float64Array,
-  c: Float64Array,
+  a: Values,
+  b: Values,
+  c: Values,
 ) => void;
 
 /**
