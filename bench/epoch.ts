@@ -1,10 +1,12 @@
 /**
- * Times training epochs of the reference network (3072 → 50 → 50 → 10, batch norm, batch 100)
- * and of the 9-layer network on every matrix-product backend, and in the same run the NumPy
- * implementation in bench/reference/, each in its own process; prints each median epoch time,
- * its ratio to NumPy float64 on the same network, the load time and each process's peak memory.
+ * Times training epochs of the reference network (3072 → 50 → 50 → 10, batch norm, batch 100),
+ * the 9-layer network and a wide one (3072 → 1024 → 512 → 10) on every matrix-product backend in
+ * float64 and float32, and in the same run the NumPy implementation in bench/reference/, each in
+ * its own process; prints each median epoch time, its ratio to NumPy float64 on the same network,
+ * the load time and each process's peak memory. ml-matrix, 30 times slower, runs on the
+ * reference network only.
  *
- *     deno task bench:epoch [--epochs 5] [--quick] [--json FILE]
+ *     deno task bench:epoch [--epochs 5] [--quick] [--backends openblas,wasm] [--json FILE]
  *
  * @module
  */
@@ -25,8 +27,9 @@ interface Run {
 }
 
 const networks = [
-  { name: "3072-50-50-10 bn", hidden: "50,50" },
+  { name: "3072-50-50-10 bn", hidden: "50,50", slowBackends: true },
   { name: "3072-50-30-20-20-10-10-10-10-10 bn", hidden: "50,30,20,20,10,10,10,10" },
+  { name: "3072-1024-512-10 bn", hidden: "1024,512" },
 ];
 
 function median(values: readonly number[]): number {
@@ -53,6 +56,7 @@ await runMain(async () => {
     quick: { type: "boolean", default: false },
     json: { type: "string" },
     backends: { type: "string", default: "openblas,wasm,ml-matrix" },
+    dtypes: { type: "string", default: "float64,float32" },
     tarball: {
       type: "string",
       default: new URL("../../shared/data/cifar-10-binary.tar.gz", import.meta.url).pathname,
@@ -129,7 +133,10 @@ await runMain(async () => {
       if (dtype === "float64") numpyF64 = median(result.epochSeconds);
       record("numpy", "openblas", dtype, network.name, result);
     }
-    for (const backend of flags.backends.split(",")) {
+    const pairs = flags.backends.split(",").filter((backend) =>
+      backend !== "ml-matrix" || network.slowBackends
+    ).flatMap((backend) => flags.dtypes.split(",").map((dtype) => ({ backend, dtype })));
+    for (const { backend, dtype } of pairs) {
       const line = await run(Deno.execPath(), [
         "run",
         "--allow-read",
@@ -138,6 +145,8 @@ await runMain(async () => {
         epochScript,
         "--backend",
         backend,
+        "--dtype",
+        dtype,
         "--hidden",
         network.hidden,
         "--epochs",
@@ -146,7 +155,7 @@ await runMain(async () => {
         data,
       ]);
       const result = JSON.parse(line.trim().split("\n").at(-1)!);
-      record("deno", result.backend, "float64", network.name, result);
+      record("deno", result.backend, result.dtype, network.name, result);
     }
   }
   if (flags.json !== undefined) {

@@ -3,7 +3,7 @@
  * given network for N epochs with the reference setup on one backend, and prints one JSON line
  * with the epoch times, the load time and the process's peak resident memory.
  *
- *     deno run -A bench/epoch_run.ts --backend openblas --hidden 50,50 --epochs 5 --data DIR
+ *     deno run -A bench/epoch_run.ts --backend openblas --dtype float32 --hidden 50,50 --epochs 5 --data DIR
  *
  * @module
  */
@@ -12,7 +12,8 @@ import { multilayerPerceptron } from "../lib/architecture.ts";
 import { useBackend } from "../lib/backend.ts";
 import { readCifar10 } from "../lib/cifar10.ts";
 import { splitCifar10 } from "../lib/dataset.ts";
-import { initializeNetwork } from "../lib/network.ts";
+import { castNetwork, initializeNetwork } from "../lib/network.ts";
+import { dtypes } from "../lib/tensor.ts";
 import { normalizationOf } from "../lib/normalization.ts";
 import { randomKey, splitKey } from "../lib/random.ts";
 import { train } from "../lib/training.ts";
@@ -30,7 +31,9 @@ await runMain(async () => {
     epochs: { type: "string", default: "5" },
     data: { type: "string" },
     seed: { type: "string", default: "1" },
+    dtype: { type: "string", default: "float64" },
   });
+  const dtype = choiceFlag("--dtype", flags.dtype, dtypes);
   const preference = choiceFlag("--backend", flags.backend, [
     "auto",
     "openblas",
@@ -55,7 +58,8 @@ await runMain(async () => {
     randomKey(numberFlag("--seed", flags.seed, { integer: true, minimum: 0 })),
     2,
   );
-  const result = train(initializeNetwork(architecture, networkKey, "he"), data, normalization, {
+  const network = castNetwork(initializeNetwork(architecture, networkKey, "he"), dtype);
+  const result = train(network, data, normalization, {
     batchSize: 100,
     lambda: 0.005,
     schedule: { kind: "cyclical", minimum: 1e-5, maximum: 1e-1, stepSize: 2250 },
@@ -65,6 +69,7 @@ await runMain(async () => {
   });
   console.log(JSON.stringify({
     backend: backend.name,
+    dtype,
     epochSeconds: result.epochSeconds,
     loadSeconds,
     validationAccuracy: result.history.at(-1)!.validation.accuracy,

@@ -1,7 +1,8 @@
 /**
  * Runs the whole CIFAR-10 study — BN vs no BN, the λ search, sensitivity to initialization,
- * learning rates, the 2-layer baseline, gradient checks and the overfitting check — on two
- * Workers, and writes one self-contained HTML report.
+ * learning rates, the 2-layer baseline, gradient checks and the overfitting check, and the
+ * ablation of the README's recipe past 60 % — on two Workers, and writes one self-contained
+ * HTML report.
  *
  *     deno task study --quick --out out/study-quick
  *
@@ -34,10 +35,15 @@ Experiments (--only takes a comma-separated list of these names):
   learning-rate   constant η 0.001 … 0.5, with and without batch norm
   two-layer       2-layer [50] baseline on one training file, λ = 0.01
   gradcheck       gradient checks of 2- and 3-layer BN networks, and overfitting 100 samples
+  extensions      the README's recipe past 60 % ([1024, 512], dropout, AdamW, warm-up + cosine η,
+                  flips and translations, PreciseBN) and one run per option removed or changed:
+                  no augmentation, no dropout, BN after the ReLU, SGD + momentum, cyclical η,
+                  [50, 50]; plus the reference run (an estimated 20–25 minutes alone)
 
 Options:
   --quick               a reduced study (10,000 training and 1,000 validation samples, n_s = 500,
-                        6 + 6 λ trials) that takes a few minutes on two cores
+                        6 + 6 λ trials, the extensions on [256, 128] for 12 epochs) that takes a
+                        few minutes on two cores
   --out DIR             output folder (default out/study)
   --only LIST           run only these experiments (default all)
   --workers N           trials run in parallel on N Workers (default 2)

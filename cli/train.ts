@@ -19,7 +19,8 @@ import { confusionMatrix, evaluateImageSet } from "../lib/evaluation.ts";
 import { readFashionMnist } from "../lib/fashion_mnist.ts";
 import type { LearningRateSchedule, TrainingSchedule } from "../lib/learning_rate.ts";
 import { saveModel } from "../lib/model_file.ts";
-import { type Initialization, initializeNetwork, withoutDropout } from "../lib/network.ts";
+import { castNetwork, type Initialization, initializeNetwork } from "../lib/network.ts";
+import { type DType, dtypes } from "../lib/tensor.ts";
 import { normalizationOf } from "../lib/normalization.ts";
 import { adam, type Optimizer } from "../lib/optimizer.ts";
 import { adaptiveBatchNorm, preciseBatchNorm } from "../lib/precise_batch_norm.ts";
@@ -97,6 +98,8 @@ Training:
   --seed N              seeds initialisation and shuffling (default 1)
   --backend NAME        auto, openblas, wasm or ml-matrix (default auto: OpenBLAS when
                         --allow-ffi and the library are there, else WebAssembly SIMD)
+  --dtype TYPE          float64 or float32: the number type of training (data, parameters,
+                        products); model files hold float64 either way (default float64)
 
 Output and recovery:
   --out DIR             write model.fcnn and metrics.json there (and checkpoint.fcnn)
@@ -144,6 +147,7 @@ await runMain(async () => {
     "record-every": { type: "string" },
     seed: { type: "string", default: "1" },
     backend: { type: "string", default: "auto" },
+    dtype: { type: "string", default: "float64" },
     out: { type: "string" },
     "checkpoint-every": { type: "string" },
     resume: { type: "string" },
@@ -230,7 +234,10 @@ await runMain(async () => {
   const interrupts = await watchInterrupts();
   let bar: ProgressBar | undefined;
   const result = train(
-    initializeNetwork(architecture, networkKey, run.initialization),
+    castNetwork(
+      initializeNetwork(architecture, networkKey, run.initialization),
+      run.dtype ?? "float64",
+    ),
     data,
     normalization,
     {
@@ -351,8 +358,7 @@ await runMain(async () => {
 
   if (out !== undefined) {
     await saveModel(join(out, "model.fcnn"), {
-      // Dropout is the identity in evaluation; model files (version 1) hold no dropout layers.
-      network: withoutDropout(finalNetwork).network,
+      network: finalNetwork,
       normalization,
       classNames,
       metadata: { options: savedOptions, test: test.metrics },
@@ -405,6 +411,8 @@ interface RunOptions {
   readonly preciseBatches?: number;
   readonly recordEvery?: number;
   readonly seed: number;
+  /** Absent in checkpoints written before float32 training: float64. */
+  readonly dtype?: DType;
 }
 
 /** The run's schedule for `updates` updates, with its warm-up. */
@@ -517,6 +525,7 @@ function runOptionsFromFlags(flags: Record<string, string | boolean | undefined>
       ? undefined
       : numberFlag("--record-every", text("record-every"), { minimum: 1, integer: true }),
     seed: numberFlag("--seed", text("seed"), { minimum: 0, maximum: 2 ** 32 - 1, integer: true }),
+    dtype: choiceFlag("--dtype", text("dtype"), dtypes),
   };
 }
 

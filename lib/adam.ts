@@ -14,7 +14,14 @@
  * @module
  */
 import { type LayerParameters, type NetworkParameters, parameterNames } from "./network.ts";
-import { assertShape, type Tensor, tensor } from "./tensor.ts";
+import {
+  assertShape,
+  dtypeOf,
+  type FloatArray,
+  floatArray,
+  type Tensor,
+  tensor,
+} from "./tensor.ts";
 
 /** Adam's state: the step count t and the moment estimates m and v (absent before step 1). */
 export interface AdamState {
@@ -146,9 +153,10 @@ export function adamStep(
         }
       }
       const count = value.data.length;
-      const m = new Float64Array(count),
-        v = new Float64Array(count),
-        next = new Float64Array(count);
+      const dtype = dtypeOf(value);
+      const m = floatArray(dtype, count),
+        v = floatArray(dtype, count),
+        next = floatArray(dtype, count);
       adamUpdate(
         value.data,
         gradient.data,
@@ -181,13 +189,13 @@ export function adamStep(
  * `previousSecond` may be the (zero-filled) output arrays themselves on the first step.
  */
 function adamUpdate(
-  theta: Float64Array,
-  gradient: Float64Array,
-  previousFirst: Float64Array,
-  previousSecond: Float64Array,
-  first: Float64Array,
-  second: Float64Array,
-  next: Float64Array,
+  theta: FloatArray,
+  gradient: FloatArray,
+  previousFirst: FloatArray,
+  previousSecond: FloatArray,
+  first: FloatArray,
+  second: FloatArray,
+  next: FloatArray,
   learningRate: number,
   beta1: number,
   beta2: number,

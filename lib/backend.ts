@@ -13,9 +13,21 @@
  *
  * @module
  */
-import { type Gemm, mlMatrixGemm } from "./ml_matrix_kernel.ts";
-import { openBlasCandidatePaths, openBlasGemm, openOpenBlas } from "./openblas_kernel.ts";
+import { type Gemm, type Gemm32, mlMatrixGemm } from "./ml_matrix_kernel.ts";
+import {
+  openBlasCandidatePaths,
+  openBlasGemm,
+  openBlasGemm32,
+  openOpenBlas,
+} from "./openblas_kernel.ts";
 import { wasmGemm } from "./wasm_kernel.ts";
+
+// TEMPORARY until the float32 WebAssembly kernel lands: float32 through the float64 kernel.
+const wasmGemm32: Gemm32 = (transposeA, transposeB, m, n, k, a, b, c) => {
+  const product = new Float64Array(m * n);
+  wasmGemm(transposeA, transposeB, m, n, k, Float64Array.from(a), Float64Array.from(b), product);
+  c.set(product);
+};
 
 /** A kernel that computes matrix products. */
 export type BackendName = "openblas" | "wasm" | "ml-matrix";
@@ -23,10 +35,11 @@ export type BackendName = "openblas" | "wasm" | "ml-matrix";
 /** A kernel by name, or `"auto"`: OpenBLAS where it can be loaded, WebAssembly otherwise. */
 export type BackendPreference = BackendName | "auto";
 
-/** A chosen kernel, with a one-line notice saying which and why. */
+/** A chosen kernel (its float64 and float32 products), with a one-line notice saying which and why. */
 export interface Backend {
   name: BackendName;
   gemm: Gemm;
+  gemm32: Gemm32;
   reason: string;
 }
 
@@ -89,11 +102,13 @@ export function selectBackend(
   const mlMatrix: Backend = {
     name: "ml-matrix",
     gemm: mlMatrixGemm,
+    gemm32: mlMatrixGemm,
     reason: "matrix products: ml-matrix",
   };
   const wasm: Backend = {
     name: "wasm",
     gemm: wasmGemm,
+    gemm32: wasmGemm32,
     reason: "matrix products: WebAssembly SIMD",
   };
   if (preference === "ml-matrix") return mlMatrix;
@@ -115,6 +130,7 @@ export function selectBackend(
     return {
       name: "openblas",
       gemm: openBlasGemm(opening.library),
+      gemm32: openBlasGemm32(opening.library),
       reason: `matrix products: OpenBLAS via FFI (${opening.path})`,
     };
   }
@@ -205,6 +221,26 @@ export function useBackend(
  * ```
  */
 export function currentGemm(): Gemm {
+  return currentBackend().gemm;
+}
+
+/**
+ * The process-wide {@linkcode Gemm32}, from the same backend as {@linkcode currentGemm}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { currentGemm32 } from "./backend.ts";
+ * const c = new Float32Array(1);
+ * currentGemm32()(false, false, 1, 1, 2, new Float32Array([1, 2]), new Float32Array([3, 4]), c);
+ * assert.equal(c[0], 11);
+ * ```
+ */
+export function currentGemm32(): Gemm32 {
+  return currentBackend().gemm32;
+}
+
+function currentBackend(): Backend {
   processBackend ??= selectBackend(backendPreferenceFromEnvironment());
-  return processBackend.gemm;
+  return processBackend;
 }

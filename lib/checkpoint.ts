@@ -2,10 +2,15 @@
  * Training checkpoints: a model file (see `model_file.ts`) whose metadata also holds what
  * resuming needs — the update count, the shuffling key of the current epoch, the key of the
  * next dropout masks and augmentation, the optimizer's state (SGD's velocity, or Adam's step
- * count and moments; float64 bytes, base64), where the network's dropout layers sit (the model
- * file holds the network without them), the history so far and the run's options — so a
+ * count and moments; float64 bytes, base64), the history so far and the run's options — so a
  * resumed run ends bit-identical to an uninterrupted one. Written atomically like every model
  * file.
+ *
+ * The network is stored whole, dropout layers included (so a checkpoint of a network with
+ * dropout is a model file of format version 2).
+ * Checkpoints written before model files had dropout layers held the network without them and
+ * listed where they sat in `checkpoint.dropout` (`[{"index": i, "rate": p}, …]`);
+ * {@linkcode loadCheckpoint} still puts those back.
  *
  * @module
  */
@@ -19,12 +24,11 @@ import {
   type NetworkParameters,
   parameterNames,
   withDropout,
-  withoutDropout,
 } from "./network.ts";
 import { isAdamState, type OptimizerState } from "./optimizer.ts";
 import type { Normalization } from "./normalization.ts";
 import type { RandomKey } from "./random.ts";
-import { tensor } from "./tensor.ts";
+import { castTensor, tensor } from "./tensor.ts";
 import type { HistoryPoint, TrainingState } from "./training.ts";
 
 /** A training state with the data normalization, the class names and the run's options. */
@@ -60,7 +64,6 @@ export interface Checkpoint {
  */
 export function saveCheckpoint(path: string, checkpoint: Checkpoint): void {
   const { state, normalization, classNames, options } = checkpoint;
-  const { network, dropout } = withoutDropout(state.network);
   const optimizer: Record<string, unknown> = isAdamState(state.optimizer)
     ? {
       velocity: null,
@@ -72,7 +75,7 @@ export function saveCheckpoint(path: string, checkpoint: Checkpoint): void {
     }
     : { velocity: encodeParameters(state.optimizer.velocity) };
   const bytes = encodeModel({
-    network,
+    network: state.network,
     normalization,
     classNames,
     metadata: {
@@ -81,7 +84,6 @@ export function saveCheckpoint(path: string, checkpoint: Checkpoint): void {
         epochKey: [...state.epochKey.state],
         noiseKey: [...state.noiseKey.state],
         ...optimizer,
-        dropout,
         history: state.history,
         epochSeconds: state.epochSeconds,
       },
@@ -126,10 +128,17 @@ export async function loadCheckpoint(path: string): Promise<Checkpoint> {
   if (!Array.isArray(history)) fail("the history is not a list");
   if (!Array.isArray(epochSeconds)) fail("the epoch times are not a list");
   if (!model.normalization || !model.classNames) fail("it has no normalization or class names");
+  // Checkpoints from before model files had dropout layers list them here instead.
   if (dropout !== undefined && !Array.isArray(dropout)) fail("the dropout layers are not a list");
   let network = model.network;
+  const placements = (dropout ?? []) as DropoutPlacement[];
+  if (
+    placements.length > 0 && network.architecture.layers.some((layer) => layer.kind === "dropout")
+  ) {
+    fail("it lists dropout layers beside a network that already has them");
+  }
   try {
-    network = withDropout(network, (dropout ?? []) as DropoutPlacement[]);
+    network = withDropout(network, placements);
   } catch (error) {
     fail(`its dropout layers do not fit the network: ${(error as Error).message}`);
   }
@@ -170,15 +179,13 @@ function encodeParameters(
   return parameters?.map((layer) =>
     Object.fromEntries(
       parameterNames.flatMap((name) => {
-        const value = layer[name];
-        return value
-          ? [[
-            name,
-            Buffer.from(value.data.buffer, value.data.byteOffset, value.data.byteLength).toString(
-              "base64",
-            ),
-          ]]
-          : [];
+        const stored = layer[name];
+        if (!stored) return [];
+        const { data } = castTensor(stored, "float64");
+        return [[
+          name,
+          Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString("base64"),
+        ]];
       }),
     )
   ) ?? null;

@@ -11,7 +11,7 @@
 import type { Cifar10 } from "./cifar10.ts";
 import type { ImageSet } from "./image_set.ts";
 import type { Normalization } from "./normalization.ts";
-import { type Tensor, tensor } from "./tensor.ts";
+import { type DType, floatArray, type Tensor, tensor } from "./tensor.ts";
 
 /** Training, validation and test sets. */
 export interface DataSplit {
@@ -126,7 +126,7 @@ export function splitCifar10(cifar10: Cifar10, split: Cifar10Split): DataSplit {
 
 /**
  * Gathers samples `order[start]` … `order[end − 1]` of `images` into a normalized
- * `Tensor<features, end − start>` (samples as columns), with their labels.
+ * `Tensor<features, end − start>` (samples as columns) of `dtype`, with their labels.
  *
  * @example
  * ```ts
@@ -145,6 +145,7 @@ export function gatherBatch(
   order: ArrayLike<number>,
   start: number,
   end: number,
+  dtype: DType = "float64",
 ): { input: Tensor; labels: Uint8Array } {
   const { features, pixels } = images;
   if (normalization.mean.length !== features) {
@@ -153,7 +154,7 @@ export function gatherBatch(
     );
   }
   const size = end - start;
-  const data = new Float64Array(features * size);
+  const data = floatArray(dtype, features * size);
   const labels = new Uint8Array(size);
   const { scale, offset } = affineForm(normalization);
   const sources = new Int32Array(size);

@@ -7,7 +7,7 @@
 import { gatherBatch, identityOrder } from "./dataset.ts";
 import type { ImageSet } from "./image_set.ts";
 import type { Network } from "./network.ts";
-import { networkEvaluationForward } from "./network.ts";
+import { networkDType, networkEvaluationForward } from "./network.ts";
 import type { Normalization } from "./normalization.ts";
 import { predictions, weightPenalty } from "./objective.ts";
 import { softmaxCrossEntropyForward } from "./softmax_cross_entropy.ts";
@@ -46,11 +46,12 @@ export function evaluateImageSet(
   chunkSize = 1000,
 ): { metrics: Metrics; predicted: Uint8Array } {
   const order = identityOrder(images.count);
+  const dtype = networkDType(network);
   const predicted = new Uint8Array(images.count);
   let lossSum = 0;
   for (let start = 0; start < images.count; start += chunkSize) {
     const end = Math.min(images.count, start + chunkSize);
-    const { input, labels } = gatherBatch(images, normalization, order, start, end);
+    const { input, labels } = gatherBatch(images, normalization, order, start, end, dtype);
     const output = networkEvaluationForward(network, input);
     lossSum += softmaxCrossEntropyForward(output, labels).loss * (end - start);
     predicted.set(predictions(output), start);

@@ -32,8 +32,9 @@ export type GemmOf<Values extends Float64Array | Float32Array> = (
 ) => void;
 
 /**
- * {@linkcode Gemm} computed by ml-matrix's `mmul`, which views the flat arrays through
- * `WrapperMatrix1D` without copying them.
+ * {@linkcode Gemm} (and {@linkcode Gemm32}: it takes either array type) computed by ml-matrix's
+ * `mmul`, which views the flat arrays through `WrapperMatrix1D` without copying them. Products
+ * of float32 arrays are computed in float64 and rounded once when written to C.
  *
  * @example
  * ```ts
@@ -42,9 +43,21 @@ export type GemmOf<Values extends Float64Array | Float32Array> = (
  * const c = new Float64Array(1);
  * mlMatrixGemm(false, false, 1, 1, 2, new Float64Array([1, 2]), new Float64Array([3, 4]), c);
  * assert.ok(c[0] === 11);
+ * const single = new Float32Array(1);
+ * mlMatrixGemm(false, false, 1, 1, 1, new Float32Array([0.5]), new Float32Array([3]), single);
+ * assert.equal(single[0], 1.5);
  * ```
  */
-export const mlMatrixGemm: Gemm = (transposeA, transposeB, m, n, k, a, b, c) => {
+export const mlMatrixGemm: GemmOf<Float64Array | Float32Array> = (
+  transposeA,
+  transposeB,
+  m,
+  n,
+  k,
+  a,
+  b,
+  c,
+) => {
   if (m === 0 || n === 0) return;
   if (k === 0) {
     c.fill(0);

@@ -2,14 +2,14 @@
  * Saving and loading a trained model — network, input normalization, class names and free
  * JSON metadata — in one self-describing binary file that a few lines of NumPy can read.
  *
- * ## Layout (format version 1)
+ * ## Layout (format versions 1 and 2)
  *
  * All integers are little-endian. Offsets are from the start of the file.
  *
  * | Offset       | Size  | Content                                                              |
  * | ------------ | ----- | -------------------------------------------------------------------- |
  * | 0            | 8     | magic: the ASCII bytes `FCNNMODL`                                    |
- * | 8            | 4     | uint32 format version, `1`                                           |
+ * | 8            | 4     | uint32 format version, `1` or `2` (see Versions below)               |
  * | 12           | 4     | uint32 H, the byte length of the header                              |
  * | 16           | 8     | uint64 D, the byte length of the data section (a multiple of 8)      |
  * | 24           | H     | header: UTF-8 JSON, described below                                  |
@@ -23,8 +23,10 @@
  * - `layers`: the architecture, in order; each layer has exactly the fields of its kind:
  *   `{"kind": "linear", "inputSize": n, "outputSize": m}`,
  *   `{"kind": "batchNorm", "inputSize": n, "outputSize": n, "affine": bool, "epsilon": ε,
- *   "momentum": α}` (ε ≥ 0 and α ∈ [0, 1) as JSON numbers) or
- *   `{"kind": "relu", "inputSize": n, "outputSize": n}`. Sizes are positive integers and each
+ *   "momentum": α}` (ε ≥ 0 and α ∈ [0, 1) as JSON numbers),
+ *   `{"kind": "relu", "inputSize": n, "outputSize": n}` or, from version 2 on,
+ *   `{"kind": "dropout", "inputSize": n, "outputSize": n, "rate": p}` (inverted dropout, the
+ *   identity in evaluation; p ∈ [0, 1) as a JSON number). Sizes are positive integers and each
  *   layer's `inputSize` is the previous layer's `outputSize`.
  * - `normalization`: `null`, or `{"features": F}` when the model carries the training set's
  *   per-feature mean and standard deviation (then F is the first layer's `inputSize`).
@@ -35,7 +37,7 @@
  *   - `{"kind": "parameter", "layer": i, "name": "weight" | "bias" | "scale" | "shift"}`:
  *     layer i (counted from 0 in `layers`) has a weight W (outputSize × inputSize) and a bias
  *     b (outputSize × 1) when it is linear, a scale γ and a shift β (units × 1) when it is
- *     batch norm with `affine: true`, and no parameters otherwise;
+ *     batch norm with `affine: true`, and no parameters otherwise (ReLU and dropout never);
  *   - `{"kind": "movingAverage", "layer": i, "name": "mean" | "variance"}`: the moving
  *     averages of batch-norm layer i (units × 1), both or neither (neither before training);
  *   - `{"kind": "normalization", "name": "mean" | "standardDeviation"}`: F × 1 each, present
@@ -51,7 +53,7 @@
  * ```python
  * import hashlib, json, struct, numpy as np
  * raw = open("model.bin", "rb").read()
- * assert raw[:8] == b"FCNNMODL" and struct.unpack_from("<I", raw, 8)[0] == 1
+ * assert raw[:8] == b"FCNNMODL" and struct.unpack_from("<I", raw, 8)[0] in (1, 2)
  * H, D = struct.unpack_from("<IQ", raw, 12)
  * P = (24 + H + 7) // 8 * 8
  * assert len(raw) == P + D + 32 and hashlib.sha256(raw[:P + D]).digest() == raw[P + D:]
@@ -71,6 +73,16 @@
  * whatever changes the meaning of a file — a new layer kind, a new key, another encoding —
  * gets a new version number, and this library keeps reading the versions before it.
  *
+ * - Version 1: layers `linear`, `batchNorm` and `relu`.
+ * - Version 2: version 1 and the `dropout` layer. A version-1 file with a dropout layer is
+ *   rejected.
+ *
+ * The writer marks each file with the oldest version that holds it: 2 when the network has a
+ * dropout layer, 1 otherwise. A network without dropout is written byte for byte as before
+ * version 2 existed, so older readers keep reading it, and they reject a network with dropout
+ * by its version (`format version 2 is not one this library reads`) rather than losing
+ * the layers.
+ *
  * ## Errors
  *
  * {@linkcode decodeModel} and {@linkcode loadModel} check everything above before they
@@ -88,6 +100,7 @@ import {
   type Architecture,
   architectureOf,
   batchNorm,
+  dropout,
   type LayerSpec,
   linear,
   relu,
@@ -96,7 +109,7 @@ import type { BatchNormStatistics } from "./batch_norm.ts";
 import { DataError, formatShape, type Shape } from "./errors.ts";
 import { type LayerParameters, type Network, parameterNames } from "./network.ts";
 import type { Normalization } from "./normalization.ts";
-import { type Tensor, tensor } from "./tensor.ts";
+import { castTensor, type Tensor, tensor } from "./tensor.ts";
 
 /** A trained model as saved to and loaded from a file. */
 export interface SavedModel {
@@ -113,8 +126,15 @@ export interface SavedModel {
 /** The eight bytes every model file starts with, as ASCII. */
 export const MODEL_FILE_MAGIC = "FCNNMODL";
 
-/** The format version this library writes, and the newest it reads. */
-export const MODEL_FILE_VERSION = 1;
+/**
+ * The newest format version: the one this library writes for a network with dropout layers
+ * (a network without them gets version 1, see the module documentation). It reads every
+ * version from 1 to this one.
+ */
+export const MODEL_FILE_VERSION = 2;
+
+/** The first format version with dropout layers. */
+const DROPOUT_VERSION = 2;
 
 const PREAMBLE_BYTES = 24;
 const CHECKSUM_BYTES = 32;
@@ -199,18 +219,18 @@ export function decodeModel(bytes: Uint8Array, source = "model"): SavedModel {
   const fail: Fail = (problem) => {
     throw new DataError(source, problem);
   };
-  const { header, data } = readFraming(bytes, fail);
-  const content = readHeaderContent(header, fail);
+  const { version, header, data } = readFraming(bytes, fail);
+  const content = readHeaderContent(header, version, fail);
   const entries = readTensorTable(header.tensors, content.architecture.layers.length, fail);
   checkTensorTable(content, entries, fail);
   checkTiling(entries, data.byteLength, content.architecture.layers, fail);
-  const values = new Map<string, Tensor>();
+  const values = new Map<string, StoredValues>();
   for (const entry of entries) {
     const label = roleLabel(entry.role, content.architecture.layers);
     const array = new Float64Array(entry.rows * entry.columns);
     for (let i = 0; i < array.length; i++) array[i] = data.getFloat64(entry.offset + 8 * i, true);
     checkValues(array, entry.role, label, fail);
-    values.set(roleKey(entry.role), tensor(entry.rows, entry.columns, array));
+    values.set(roleKey(entry.role), { rows: entry.rows, columns: entry.columns, data: array });
   }
   return assembleModel(content, values);
 }
@@ -303,7 +323,7 @@ function encodeWithAction(model: SavedModel, action: string): Uint8Array {
   const bytes = new Uint8Array(dataStart + dataLength + CHECKSUM_BYTES);
   const view = new DataView(bytes.buffer);
   bytes.set(MAGIC_BYTES, 0);
-  view.setUint32(8, MODEL_FILE_VERSION, true);
+  view.setUint32(8, oldestVersionHolding(content.architecture), true);
   view.setUint32(12, header.length, true);
   view.setBigUint64(16, BigInt(dataLength), true);
   bytes.set(header, PREAMBLE_BYTES);
@@ -321,7 +341,7 @@ function modelContent(model: SavedModel, fail: Fail): HeaderContent {
   const { network } = model;
   const given = network.architecture;
   if (!isRecord(given) || !Array.isArray(given.layers)) fail("the network has no layer list");
-  const architecture = readArchitecture(given.layers, fail);
+  const architecture = readArchitecture(given.layers, MODEL_FILE_VERSION, fail);
   if (
     given.inputSize !== architecture.inputSize || given.outputSize !== architecture.outputSize
   ) {
@@ -380,13 +400,17 @@ function modelTensors(
     if (value === undefined) return;
     const label = roleLabel(role, layers);
     if (
-      !isRecord(value) || !(value.data instanceof Float64Array) ||
+      !isRecord(value) ||
+      !(value.data instanceof Float64Array || value.data instanceof Float32Array) ||
       typeof value.rows !== "number" || typeof value.columns !== "number" ||
       value.data.length !== value.rows * value.columns
     ) {
-      fail(`${label} is not a tensor (rows, columns and a Float64Array of rows × columns values)`);
+      fail(
+        `${label} is not a tensor (rows, columns and a Float64Array or Float32Array of rows × columns values)`,
+      );
     }
-    tensors.push({ role, value: value as unknown as Tensor });
+    // Files hold float64: a float32 network is widened, exactly.
+    tensors.push({ role, value: castTensor(value as unknown as Tensor, "float64") });
   };
   layers.forEach((_, layer) => {
     const parameters: LayerParameters | undefined = network.parameters[layer];
@@ -409,11 +433,19 @@ function modelTensors(
   return tensors;
 }
 
+/** The version a file of `architecture` is marked with: the oldest that has all its layers. */
+function oldestVersionHolding(architecture: Architecture): number {
+  return architecture.layers.some((layer) => layer.kind === "dropout") ? DROPOUT_VERSION : 1;
+}
+
 function layerFields(layer: LayerSpec): Record<string, unknown> {
   const { kind, inputSize, outputSize } = layer;
-  if (layer.kind !== "batchNorm") return { kind, inputSize, outputSize };
-  const { affine, epsilon, momentum } = layer;
-  return { kind, inputSize, outputSize, affine, epsilon, momentum };
+  if (layer.kind === "batchNorm") {
+    const { affine, epsilon, momentum } = layer;
+    return { kind, inputSize, outputSize, affine, epsilon, momentum };
+  }
+  if (layer.kind === "dropout") return { kind, inputSize, outputSize, rate: layer.rate };
+  return { kind, inputSize, outputSize };
 }
 
 /** Checks that `value` is plain JSON that reads back equal (−0 aside), without cycles. */
@@ -454,11 +486,14 @@ function sha256(bytes: Uint8Array): Uint8Array {
 // ---------------------------------------------------------------------------------------------
 // Decoding
 
-/** Checks magic, version, lengths, checksum and padding; returns the header JSON and data. */
+/**
+ * Checks magic, version, lengths, checksum and padding; returns the version, the header JSON
+ * and the data section.
+ */
 function readFraming(
   bytes: Uint8Array,
   fail: Fail,
-): { header: Record<string, unknown>; data: DataView } {
+): { version: number; header: Record<string, unknown>; data: DataView } {
   const length = bytes.byteLength;
   const magicLength = Math.min(length, MAGIC_BYTES.length);
   for (let i = 0; i < magicLength; i++) {
@@ -471,9 +506,9 @@ function readFraming(
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, length);
   const version = view.getUint32(8, true);
-  if (version !== MODEL_FILE_VERSION) {
+  if (!(version >= 1 && version <= MODEL_FILE_VERSION)) {
     fail(
-      `format version ${version} is not one this library reads (it reads version ${MODEL_FILE_VERSION})${
+      `format version ${version} is not one this library reads (it reads versions 1 to ${MODEL_FILE_VERSION})${
         version > MODEL_FILE_VERSION ? "; the file was written by a newer version" : ""
       }`,
     );
@@ -534,14 +569,19 @@ function readFraming(
   }
   if (!isRecord(header)) return fail(`the header is ${describe(header)}, not a JSON object`);
   checkKeys(header, headerKeys, "the header", fail);
-  return { header, data: new DataView(bytes.buffer, bytes.byteOffset + dataStart, dataBytes) };
+  const data = new DataView(bytes.buffer, bytes.byteOffset + dataStart, dataBytes);
+  return { version, header, data };
 }
 
-function readHeaderContent(header: Record<string, unknown>, fail: Fail): HeaderContent {
+function readHeaderContent(
+  header: Record<string, unknown>,
+  version: number,
+  fail: Fail,
+): HeaderContent {
   if (!Array.isArray(header.layers)) {
     fail(`the header's layers are ${describe(header.layers)}, not an array`);
   }
-  const architecture = readArchitecture(header.layers, fail);
+  const architecture = readArchitecture(header.layers, version, fail);
   let normalizationFeatures: number | undefined;
   if (header.normalization !== null) {
     const normalization = header.normalization;
@@ -657,7 +697,17 @@ function checkTiling(
   if (end !== dataLength) fail(`the data section's bytes ${end}–${dataLength} belong to no tensor`);
 }
 
-function assembleModel(content: HeaderContent, values: ReadonlyMap<string, Tensor>): SavedModel {
+/** The float64 values of one tensor as read from a file. */
+interface StoredValues {
+  readonly rows: number;
+  readonly columns: number;
+  readonly data: Float64Array;
+}
+
+function assembleModel(
+  content: HeaderContent,
+  values: ReadonlyMap<string, StoredValues>,
+): SavedModel {
   const { architecture } = content;
   /** A stored tensor that the table check proved to be one column wide. */
   const column = (role: TensorRole): Tensor<number, 1> | undefined => {
@@ -665,7 +715,8 @@ function assembleModel(content: HeaderContent, values: ReadonlyMap<string, Tenso
     return value && tensor(value.rows, 1, value.data);
   };
   const parameters = architecture.layers.map((_, layer): LayerParameters => {
-    const weight = values.get(roleKey({ kind: "parameter", layer, name: "weight" }));
+    const stored = values.get(roleKey({ kind: "parameter", layer, name: "weight" }));
+    const weight = stored && tensor(stored.rows, stored.columns, stored.data);
     const bias = column({ kind: "parameter", layer, name: "bias" });
     const scale = column({ kind: "parameter", layer, name: "scale" });
     const shift = column({ kind: "parameter", layer, name: "shift" });
@@ -697,9 +748,10 @@ function assembleModel(content: HeaderContent, values: ReadonlyMap<string, Tenso
 // ---------------------------------------------------------------------------------------------
 // Checks shared by the writer and the reader
 
-function readArchitecture(layers: readonly unknown[], fail: Fail): Architecture {
+/** The layers of a file of format `version` (the writer passes the newest), checked. */
+function readArchitecture(layers: readonly unknown[], version: number, fail: Fail): Architecture {
   if (layers.length === 0) fail("the architecture has no layers");
-  const specs = layers.map((layer, index) => readLayer(layer, index, fail));
+  const specs = layers.map((layer, index) => readLayer(layer, index, version, fail));
   try {
     return architectureOf(specs);
   } catch (error) {
@@ -708,7 +760,7 @@ function readArchitecture(layers: readonly unknown[], fail: Fail): Architecture 
   }
 }
 
-function readLayer(value: unknown, index: number, fail: Fail): LayerSpec {
+function readLayer(value: unknown, index: number, version: number, fail: Fail): LayerSpec {
   const where = `layer ${index}`;
   if (!isRecord(value)) fail(`${where} is ${describe(value)}, not an object`);
   const { kind } = value;
@@ -719,10 +771,17 @@ function readLayer(value: unknown, index: number, fail: Fail): LayerSpec {
       readSize(value.outputSize, `${where} (linear) outputSize`, fail),
     );
   }
-  if (kind === "relu" || kind === "batchNorm") {
-    const keys = kind === "relu"
-      ? ["kind", "inputSize", "outputSize"]
-      : ["kind", "inputSize", "outputSize", "affine", "epsilon", "momentum"];
+  if (kind === "dropout" && version < DROPOUT_VERSION) {
+    fail(
+      `${where} has kind "dropout", which format version ${version} does not have (dropout layers need version ${DROPOUT_VERSION})`,
+    );
+  }
+  if (kind === "relu" || kind === "batchNorm" || kind === "dropout") {
+    const keys = {
+      relu: ["kind", "inputSize", "outputSize"],
+      batchNorm: ["kind", "inputSize", "outputSize", "affine", "epsilon", "momentum"],
+      dropout: ["kind", "inputSize", "outputSize", "rate"],
+    }[kind];
     checkKeys(value, keys, where, fail);
     const units = readSize(value.inputSize, `${where} (${kind}) inputSize`, fail);
     const outputSize = readSize(value.outputSize, `${where} (${kind}) outputSize`, fail);
@@ -732,6 +791,13 @@ function readLayer(value: unknown, index: number, fail: Fail): LayerSpec {
       );
     }
     if (kind === "relu") return relu(units);
+    if (kind === "dropout") {
+      const { rate } = value;
+      if (typeof rate !== "number" || !(rate >= 0 && rate < 1)) {
+        fail(`${where} (dropout) rate is ${describe(rate)}; it must be a number in [0, 1)`);
+      }
+      return dropout(units, rate);
+    }
     const { affine, epsilon, momentum } = value;
     if (typeof affine !== "boolean") {
       fail(`${where} (batchNorm) affine is ${describe(affine)}; it must be true or false`);
@@ -744,7 +810,9 @@ function readLayer(value: unknown, index: number, fail: Fail): LayerSpec {
     }
     return batchNorm(units, { affine, epsilon, momentum });
   }
-  return fail(`${where} has kind ${describe(kind)}; it must be "linear", "batchNorm" or "relu"`);
+  return fail(
+    `${where} has kind ${describe(kind)}; it must be "linear", "batchNorm", "relu" or "dropout"`,
+  );
 }
 
 function readClassNames(value: unknown, fail: Fail): readonly string[] {
@@ -848,12 +916,12 @@ function neededShape(role: TensorRole, content: HeaderContent, fail: Fail): Shap
   }
   return fail(
     `${where} cannot have a ${role.name}; ${
-      layer.kind === "relu" ? "it has no parameters" : "it has at most a scale and a shift"
+      layer.kind === "batchNorm" ? "it has at most a scale and a shift" : "it has no parameters"
     }`,
   );
 }
 
-function checkValues(values: Float64Array, role: TensorRole, label: string, fail: Fail): void {
+function checkValues(values: ArrayLike<number>, role: TensorRole, label: string, fail: Fail): void {
   const variance = role.kind === "movingAverage" && role.name === "variance";
   const deviation = role.kind === "normalization" && role.name === "standardDeviation";
   for (let i = 0; i < values.length; i++) {

@@ -31,7 +31,7 @@ import {
 } from "./linear.ts";
 import { normals, type RandomKey, splitKey } from "./random.ts";
 import { reluBackward, type ReluCache, reluForward } from "./relu.ts";
-import { type Tensor, tensor, zeros } from "./tensor.ts";
+import { castTensor, type DType, dtypeOf, type Tensor, tensor, zeros } from "./tensor.ts";
 
 /** The parameters of one layer: W and b for linear, γ and β for batch norm, none for ReLU. */
 export interface LayerParameters {
@@ -379,6 +379,85 @@ export function mapParameters(
   });
 }
 
+/**
+ * The number type of a network's parameters (float64 for a network without any).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { linear, sequential } from "./architecture.ts";
+ * import { castNetwork, initializeNetwork, networkDType } from "./network.ts";
+ * import { randomKey } from "./random.ts";
+ * const network = initializeNetwork(sequential(linear(3, 2)), randomKey(1), "he");
+ * assert.equal(networkDType(network), "float64");
+ * assert.equal(networkDType(castNetwork(network, "float32")), "float32");
+ * ```
+ */
+export function networkDType(network: Network): DType {
+  for (const layer of network.parameters) {
+    for (const name of parameterNames) {
+      const value = layer[name];
+      if (value) return dtypeOf(value);
+    }
+  }
+  return "float64";
+}
+
+/**
+ * The network with its parameters and moving averages converted to `dtype`: train in float32
+ * with `castNetwork(network, "float32")`, and check gradients or save in float64.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { linear, sequential } from "./architecture.ts";
+ * import { castNetwork, initializeNetwork } from "./network.ts";
+ * import { randomKey } from "./random.ts";
+ * const network = initializeNetwork(sequential(linear(3, 2)), randomKey(1), "he");
+ * const single = castNetwork(network, "float32");
+ * assert.ok(single.parameters[0].weight?.data instanceof Float32Array);
+ * assert.equal(single.parameters[0].weight?.data[0], Math.fround(network.parameters[0].weight!.data[0]));
+ * ```
+ */
+export function castNetwork<In extends number, Out extends number>(
+  network: Network<In, Out>,
+  dtype: DType,
+): Network<In, Out> {
+  return mapNetworkTensors(network, (value) => castTensor(value, dtype));
+}
+
+/**
+ * The network with `f` applied to every parameter and moving-average tensor (`f` keeps shapes).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { linear, sequential } from "./architecture.ts";
+ * import { initializeNetwork, mapNetworkTensors } from "./network.ts";
+ * import { scale } from "./primitives.ts";
+ * import { randomKey } from "./random.ts";
+ * const network = initializeNetwork(sequential(linear(3, 2)), randomKey(1), "he");
+ * const doubled = mapNetworkTensors(network, (value) => scale(value, 2));
+ * assert.equal(doubled.parameters[0].weight?.data[0], 2 * network.parameters[0].weight!.data[0]);
+ * ```
+ */
+export function mapNetworkTensors<In extends number, Out extends number>(
+  network: Network<In, Out>,
+  f: <Rows extends number, Columns extends number>(
+    value: Tensor<Rows, Columns>,
+  ) => Tensor<Rows, Columns>,
+): Network<In, Out> {
+  return Object.freeze({
+    ...network,
+    parameters: Object.freeze(mapParameters(network.parameters, (value) => f(value))),
+    movingAverages: Object.freeze(
+      network.movingAverages.map((statistics) =>
+        statistics && { mean: f(statistics.mean), variance: f(statistics.variance) }
+      ),
+    ),
+  });
+}
+
 /** A network's dropout layers and where they sit: what {@linkcode withoutDropout} takes out. */
 export interface DropoutPlacement {
   /** The layer's index in the architecture with its dropout layers. */
@@ -388,8 +467,8 @@ export interface DropoutPlacement {
 
 /**
  * The network with its dropout layers taken out, and where they were. Dropout is the identity
- * in evaluation, so the result evaluates exactly like `network`; it is what a model file holds
- * (format version 1 has no dropout layer kind). {@linkcode withDropout} puts them back.
+ * in evaluation, so the result evaluates exactly like `network` (PreciseBN's statistics pass
+ * runs on it). {@linkcode withDropout} puts them back.
  *
  * @example
  * ```ts

@@ -8,7 +8,7 @@
  *
  * @module
  */
-import type { Gemm } from "./ml_matrix_kernel.ts";
+import type { Gemm, Gemm32, GemmOf } from "./ml_matrix_kernel.ts";
 
 /** `CblasRowMajor` from cblas.h. */
 const cblasRowMajor = 101;
@@ -18,8 +18,8 @@ const cblasNoTranspose = 111;
 const cblasTranspose = 112;
 
 /**
- * The CBLAS functions we bind. `cblas_dgemm` backs {@linkcode openBlasGemm}; the single
- * precision and axpy bindings are declared for the kernels that will use them.
+ * The CBLAS functions we bind: `cblas_dgemm` backs {@linkcode openBlasGemm}, `cblas_sgemm`
+ * {@linkcode openBlasGemm32}.
  */
 const openBlasSymbols = {
   /** C = α op(A) op(B) + β C in float64. */
@@ -61,18 +61,6 @@ const openBlasSymbols = {
       "buffer", // C
       "i32", // ldc
     ],
-    result: "void",
-    nonblocking: false,
-  },
-  /** y = α x + y in float64. */
-  cblas_daxpy: {
-    parameters: ["i32", "f64", "buffer", "i32", "buffer", "i32"], // n, alpha, x, incx, y, incy
-    result: "void",
-    nonblocking: false,
-  },
-  /** y = α x + y in float32. */
-  cblas_saxpy: {
-    parameters: ["i32", "f32", "buffer", "i32", "buffer", "i32"], // n, alpha, x, incx, y, incy
     result: "void",
     nonblocking: false,
   },
@@ -167,7 +155,48 @@ export function openOpenBlas(
  * ```
  */
 export function openBlasGemm(library: OpenBlas): Gemm {
-  const dgemm = library.symbols.cblas_dgemm;
+  return cblasGemm(library.symbols.cblas_dgemm);
+}
+
+/**
+ * {@linkcode Gemm32} through `cblas_sgemm`, with the same checks as {@linkcode openBlasGemm}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { openBlasGemm32, openOpenBlas } from "./openblas_kernel.ts";
+ * const opening = openOpenBlas();
+ * if (opening.library !== undefined) {
+ *   const c = new Float32Array(1);
+ *   openBlasGemm32(opening.library)(false, false, 1, 1, 1, new Float32Array([0.5]), new Float32Array([3]), c);
+ *   assert.equal(c[0], 1.5);
+ *   opening.library.close();
+ * }
+ * ```
+ */
+export function openBlasGemm32(library: OpenBlas): Gemm32 {
+  return cblasGemm(library.symbols.cblas_sgemm);
+}
+
+/** The row-major, α = 1, β = 0 {@linkcode GemmOf} over one CBLAS `?gemm`. */
+function cblasGemm<Values extends Float64Array | Float32Array>(
+  multiply: (
+    layout: number,
+    transA: number,
+    transB: number,
+    m: number,
+    n: number,
+    k: number,
+    alpha: number,
+    a: Values,
+    lda: number,
+    b: Values,
+    ldb: number,
+    beta: number,
+    c: Values,
+    ldc: number,
+  ) => void,
+): GemmOf<Values> {
   return (transposeA, transposeB, m, n, k, a, b, c) => {
     if (a.length < m * k || b.length < k * n || c.length < m * n) {
       throw new RangeError(
@@ -182,7 +211,7 @@ export function openBlasGemm(library: OpenBlas): Gemm {
       c.fill(0);
       return;
     }
-    dgemm(
+    multiply(
       cblasRowMajor,
       transposeA ? cblasTranspose : cblasNoTranspose,
       transposeB ? cblasTranspose : cblasNoTranspose,

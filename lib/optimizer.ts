@@ -6,7 +6,8 @@
  * @module
  */
 import { type AdamState, adamStep, assertAdamOptions, initialAdamState } from "./adam.ts";
-import type { LayerParameters, NetworkParameters } from "./network.ts";
+import { type LayerParameters, mapParameters, type NetworkParameters } from "./network.ts";
+import { castTensor, type DType, type Tensor } from "./tensor.ts";
 import { initialSgdState, type SgdState, sgdStep } from "./sgd.ts";
 
 /** SGD and its momentum. */
@@ -61,6 +62,50 @@ export function adam(weightDecay = 0): AdamOptimizer {
  */
 export function initialOptimizerState(optimizer: Optimizer): OptimizerState {
   return optimizer.kind === "sgd" ? initialSgdState : initialAdamState;
+}
+
+/**
+ * The state with its tensors (SGD's velocity, Adam's moments) converted to `dtype`, as
+ * training casts a resumed state to the type of the network it continues.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { castOptimizerState } from "./optimizer.ts";
+ * import { column } from "./tensor.ts";
+ * const state = castOptimizerState({ velocity: [{ bias: column([0.1]) }] }, "float32");
+ * assert.ok("velocity" in state && state.velocity?.[0].bias?.data instanceof Float32Array);
+ * ```
+ */
+export function castOptimizerState(state: OptimizerState, dtype: DType): OptimizerState {
+  return mapOptimizerTensors(state, (value) => castTensor(value, dtype));
+}
+
+/**
+ * The state with `f` applied to each of its tensors (`f` keeps shapes).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { mapOptimizerTensors } from "./optimizer.ts";
+ * import { scale } from "./primitives.ts";
+ * import { column } from "./tensor.ts";
+ * const state = mapOptimizerTensors({ velocity: [{ bias: column([1]) }] }, (value) => scale(value, 3));
+ * assert.ok("velocity" in state && state.velocity?.[0].bias?.data[0] === 3);
+ * ```
+ */
+export function mapOptimizerTensors(
+  state: OptimizerState,
+  f: <Rows extends number, Columns extends number>(
+    value: Tensor<Rows, Columns>,
+  ) => Tensor<Rows, Columns>,
+): OptimizerState {
+  const map = (parameters: NetworkParameters | undefined) =>
+    parameters && mapParameters(parameters, (value) => f(value));
+  if (isAdamState(state)) {
+    return { ...state, firstMoment: map(state.firstMoment), secondMoment: map(state.secondMoment) };
+  }
+  return { velocity: map(state.velocity) };
 }
 
 /**

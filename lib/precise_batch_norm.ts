@@ -19,10 +19,16 @@
 import type { BatchNormStatistics } from "./batch_norm.ts";
 import { gatherBatch, identityOrder } from "./dataset.ts";
 import type { ImageSet } from "./image_set.ts";
-import { type Network, networkTrainingForward, withDropout, withoutDropout } from "./network.ts";
+import {
+  type Network,
+  networkDType,
+  networkTrainingForward,
+  withDropout,
+  withoutDropout,
+} from "./network.ts";
 import type { Normalization } from "./normalization.ts";
 import { permutation, type RandomKey } from "./random.ts";
-import { tensor } from "./tensor.ts";
+import { castTensor, tensor } from "./tensor.ts";
 
 /** Options of {@linkcode preciseBatchNorm}. */
 export interface PreciseBatchNormOptions {
@@ -129,6 +135,7 @@ function averagedStatistics<In extends number, Out extends number>(
   const { network: plain, dropout } = withoutDropout(network);
   // Without previous averages, a training-mode pass returns the batch's own statistics.
   const fresh: Network = { ...plain, movingAverages: plain.movingAverages.map(() => undefined) };
+  const dtype = networkDType(network);
   const sums: ({ mean: Float64Array; variance: Float64Array } | undefined)[] = plain
     .movingAverages.map(() => undefined);
   for (let batch = 0; batch < batches; batch++) {
@@ -138,6 +145,7 @@ function averagedStatistics<In extends number, Out extends number>(
       order,
       batch * batchSize,
       (batch + 1) * batchSize,
+      dtype,
     );
     const { movingAverages } = networkTrainingForward(fresh, input);
     movingAverages.forEach((statistics, index) => {
@@ -154,8 +162,11 @@ function averagedStatistics<In extends number, Out extends number>(
   }
   const movingAverages = sums.map((sum): BatchNormStatistics | undefined =>
     sum && {
-      mean: tensor(sum.mean.length, 1, sum.mean.map((value) => value / batches)),
-      variance: tensor(sum.variance.length, 1, sum.variance.map((value) => value / batches)),
+      mean: castTensor(tensor(sum.mean.length, 1, sum.mean.map((value) => value / batches)), dtype),
+      variance: castTensor(
+        tensor(sum.variance.length, 1, sum.variance.map((value) => value / batches)),
+        dtype,
+      ),
     }
   );
   return withDropout({ ...plain, movingAverages: Object.freeze(movingAverages) }, dropout);

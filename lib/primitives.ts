@@ -4,12 +4,20 @@
  *
  * Layers call only these, so a faster kernel can serve them without the layers knowing.
  * Every primitive checks shapes at its boundary, allocates its result and never writes into
- * its arguments.
+ * its arguments. Results have the number type of the first operand; a matrix product of a
+ * float32 and a float64 tensor is an error.
  *
  * @module
  */
-import { currentGemm } from "./backend.ts";
-import { assertShape, type Tensor, tensor } from "./tensor.ts";
+import { currentGemm, currentGemm32 } from "./backend.ts";
+import {
+  assertShape,
+  dtypeOf,
+  type FloatArray,
+  floatArray,
+  type Tensor,
+  tensor,
+} from "./tensor.ts";
 
 /**
  * The matrix product A · B.
@@ -34,8 +42,7 @@ export function matmul<M extends number, K extends number, N extends number>(
     "matmul()",
     `B's rows must equal A's columns (${a.columns})`,
   );
-  const data = new Float64Array(a.rows * b.columns);
-  currentGemm()(false, false, a.rows, b.columns, a.columns, a.data, b.data, data);
+  const data = product(false, false, a.rows, b.columns, a.columns, a, b, "matmul()");
   return tensor(a.rows, b.columns, data);
 }
 
@@ -62,8 +69,7 @@ export function matmulTransposedLeft<K extends number, M extends number, N exten
     "matmulTransposedLeft()",
     `B's rows must equal A's rows (${a.rows})`,
   );
-  const data = new Float64Array(a.columns * b.columns);
-  currentGemm()(true, false, a.columns, b.columns, a.rows, a.data, b.data, data);
+  const data = product(true, false, a.columns, b.columns, a.rows, a, b, "matmulTransposedLeft()");
   return tensor(a.columns, b.columns, data);
 }
 
@@ -90,9 +96,35 @@ export function matmulTransposedRight<M extends number, K extends number, N exte
     "matmulTransposedRight()",
     `B's columns must equal A's columns (${a.columns})`,
   );
-  const data = new Float64Array(a.rows * b.rows);
-  currentGemm()(false, true, a.rows, b.rows, a.columns, a.data, b.data, data);
+  const data = product(false, true, a.rows, b.rows, a.columns, a, b, "matmulTransposedRight()");
   return tensor(a.rows, b.rows, data);
+}
+
+/** op(A) · op(B) (m × n) by the process-wide kernel of A's and B's number type. */
+function product(
+  transposeA: boolean,
+  transposeB: boolean,
+  m: number,
+  n: number,
+  k: number,
+  a: Tensor,
+  b: Tensor,
+  operation: string,
+): FloatArray {
+  if (a.data instanceof Float32Array && b.data instanceof Float32Array) {
+    const c = floatArray("float32", m * n) as Float32Array;
+    currentGemm32()(transposeA, transposeB, m, n, k, a.data, b.data, c);
+    return c;
+  }
+  if (a.data instanceof Float64Array && b.data instanceof Float64Array) {
+    const c = floatArray("float64", m * n) as Float64Array;
+    currentGemm()(transposeA, transposeB, m, n, k, a.data, b.data, c);
+    return c;
+  }
+  throw new TypeError(
+    `Cannot compute ${operation} of a ${dtypeOf(a)} ${a.rows} × ${a.columns} A and a ` +
+      `${dtypeOf(b)} ${b.rows} × ${b.columns} B: cast both to one type with castTensor()`,
+  );
 }
 
 /**
@@ -110,7 +142,7 @@ export function map<R extends number, C extends number>(
   a: Tensor<R, C>,
   f: (value: number) => number,
 ): Tensor<R, C> {
-  const data = new Float64Array(a.data.length);
+  const data = floatArray(dtypeOf(a), a.data.length);
   for (let i = 0; i < data.length; i++) data[i] = f(a.data[i]);
   return tensor(a.rows, a.columns, data);
 }
@@ -132,7 +164,7 @@ export function zip<R extends number, C extends number>(
   f: (x: number, y: number) => number,
 ): Tensor<R, C> {
   assertShape(b, a.rows, a.columns, "zip()", "both tensors must have one shape");
-  const data = new Float64Array(a.data.length);
+  const data = floatArray(dtypeOf(a), a.data.length);
   for (let i = 0; i < data.length; i++) data[i] = f(a.data[i], b.data[i]);
   return tensor(a.rows, a.columns, data);
 }
@@ -153,7 +185,7 @@ export function add<R extends number, C extends number>(
   b: Tensor<NoInfer<R>, NoInfer<C>>,
 ): Tensor<R, C> {
   assertShape(b, a.rows, a.columns, "add()", "both tensors must have one shape");
-  const data = new Float64Array(a.data.length);
+  const data = floatArray(dtypeOf(a), a.data.length);
   for (let i = 0; i < data.length; i++) data[i] = a.data[i] + b.data[i];
   return tensor(a.rows, a.columns, data);
 }
@@ -174,7 +206,7 @@ export function multiply<R extends number, C extends number>(
   b: Tensor<NoInfer<R>, NoInfer<C>>,
 ): Tensor<R, C> {
   assertShape(b, a.rows, a.columns, "multiply()", "both tensors must have one shape");
-  const data = new Float64Array(a.data.length);
+  const data = floatArray(dtypeOf(a), a.data.length);
   for (let i = 0; i < data.length; i++) data[i] = a.data[i] * b.data[i];
   return tensor(a.rows, a.columns, data);
 }
@@ -194,7 +226,7 @@ export function scale<R extends number, C extends number>(
   a: Tensor<R, C>,
   factor: number,
 ): Tensor<R, C> {
-  const data = new Float64Array(a.data.length);
+  const data = floatArray(dtypeOf(a), a.data.length);
   for (let i = 0; i < data.length; i++) data[i] = a.data[i] * factor;
   return tensor(a.rows, a.columns, data);
 }
@@ -216,7 +248,7 @@ export function addScaled<R extends number, C extends number>(
   factor: number,
 ): Tensor<R, C> {
   assertShape(b, a.rows, a.columns, "addScaled()", "both tensors must have one shape");
-  const data = new Float64Array(a.data.length);
+  const data = floatArray(dtypeOf(a), a.data.length);
   for (let i = 0; i < data.length; i++) data[i] = a.data[i] + factor * b.data[i];
   return tensor(a.rows, a.columns, data);
 }
@@ -229,7 +261,7 @@ function broadcastColumn<R extends number, C extends number>(
   combine: "add" | "subtract" | "multiply",
 ): Tensor<R, C> {
   assertShape(column, a.rows, 1, `${operation}()`, "the column must have one entry per row of A");
-  const data = new Float64Array(a.data.length);
+  const data = floatArray(dtypeOf(a), a.data.length);
   const { columns } = a;
   for (let i = 0; i < a.rows; i++) {
     const value = column.data[i];
@@ -310,7 +342,7 @@ export function multiplyColumn<R extends number, C extends number>(
  * ```
  */
 export function sumRows<R extends number, C extends number>(a: Tensor<R, C>): Tensor<R, 1> {
-  const data = new Float64Array(a.rows);
+  const data = floatArray(dtypeOf(a), a.rows);
   for (let i = 0; i < a.rows; i++) {
     let sum = 0;
     const offset = i * a.columns;
@@ -333,7 +365,7 @@ export function sumRows<R extends number, C extends number>(a: Tensor<R, C>): Te
  * ```
  */
 export function sumColumns<R extends number, C extends number>(a: Tensor<R, C>): Tensor<1, C> {
-  const data = new Float64Array(a.columns);
+  const data = floatArray(dtypeOf(a), a.columns);
   for (let i = 0; i < a.rows; i++) {
     const offset = i * a.columns;
     for (let j = 0; j < a.columns; j++) data[j] += a.data[offset + j];

@@ -6,7 +6,9 @@
  * experiment with its setup, its tables, and its figures (each with a line saying what it
  * shows): training and validation cost, loss and accuracy per update step, the cyclical
  * learning rate, the λ search, the test confusion matrix, the curves of the initialization and
- * learning-rate comparisons, the gradient-check tables and the overfitting run.
+ * learning-rate comparisons, the gradient-check tables and the overfitting run; and, beyond the
+ * reports, the `extensions` ablation: the recipe's settings, what each trial changed and what
+ * it cost or gained in test accuracy, the three kinds of batch-norm statistics, and the curves.
  *
  * @module
  */
@@ -22,12 +24,14 @@ import {
 } from "./report_plots.ts";
 import type { VegaLiteSpec } from "./report_deps.ts";
 import type { GradCheckRecord, StudyResults, TrainingRecord } from "./study.ts";
+import { type AblationRow, ablationRows, scheduleText, trialSettings } from "./study_ablation.ts";
 import {
   bestSearchTrial,
   comparisonRows,
   finalValidationAccuracy,
   formatPercent,
   formatPercentRange,
+  formatPoints,
   formatScientific,
   testAccuracyText,
 } from "./study_comparison.ts";
@@ -73,6 +77,7 @@ const style = `
   th.group { text-align: center; border-bottom: 1px solid #d6d6d0; }
   td:first-child { white-space: nowrap; }
   td.number, th.number { text-align: right; font-variant-numeric: tabular-nums; }
+  td.number { white-space: nowrap; }
   tr.best td { background: #eef6ea; }
   .failed { color: #b00020; font-weight: 600; }
   .passed { color: #256b2c; font-weight: 600; }
@@ -150,7 +155,10 @@ function describeSchedule(record: TrainingRecord): string {
     } cycles = ${length}`;
   }
   if (schedule.kind === "constant") return `constant η = ${schedule.learningRate}, ${length}`;
-  return `η₀ = ${schedule.initial} decaying by ${schedule.decay} per epoch, ${length}`;
+  if (schedule.kind === "stepDecay") {
+    return `η₀ = ${schedule.initial} decaying by ${schedule.decay} per epoch, ${length}`;
+  }
+  return `${scheduleText(schedule)}, ${length}`;
 }
 
 function describeData(record: TrainingRecord, testSize: number): string {
@@ -741,6 +749,149 @@ Final training accuracy ${last ? formatPercent(last.training.accuracy) : "—"},
 ${curves}</section>`;
 }
 
+/** The panel of the extensions curves each trial is drawn in (the recipe is in every one). */
+const extensionPanels: Readonly<Record<string, string>> = {
+  "extensions/no-augmentation": "regularization",
+  "extensions/no-dropout": "regularization",
+  "extensions/sgd-momentum": "optimizer and schedule",
+  "extensions/cyclical": "optimizer and schedule",
+  "extensions/bn-after-relu": "network",
+  "extensions/narrow": "network",
+  "extensions/reference": "network",
+};
+
+/** What each change cost or gained, largest loss first. */
+function extensionsShows(rows: readonly AblationRow[]): string {
+  const [recipe, ...others] = rows;
+  if (recipe?.test === undefined) {
+    return "the full recipe diverged, so there is nothing to compare.";
+  }
+  const compared = others.filter((row) => row.difference !== undefined)
+    .sort((a, b) => a.difference! - b.difference!);
+  const losses = compared.filter((row) => row.difference! < 0);
+  const gains = compared.filter((row) => row.difference! >= 0);
+  const text = (row: AblationRow) => `${row.label} (${formatPoints(row.difference!)})`;
+  return `the full recipe reached ${formatPercent(recipe.test.accuracy)} test accuracy; ${
+    losses.length === 0 ? "no change lost accuracy" : `lost: ${listText(losses.map(text))}`
+  }; ${
+    gains.length === 0 ? "no change gained" : `gained or held: ${listText(gains.map(text))}`
+  } (points of test accuracy, one seed: differences of a few tenths are within seed noise).`;
+}
+
+async function extensionsSection(
+  records: readonly TrainingRecord[],
+  results: StudyResults,
+  figures: FigureRenderer,
+): Promise<string> {
+  const rows = ablationRows(records);
+  if (rows.length === 0) {
+    return `<section id="extensions"><h2>Beyond the reports: the recipe and its ablation</h2>
+<p class="failed">The full recipe's trial is missing: no ablation.</p></section>`;
+  }
+  const recipe = rows[0].record;
+  const best = Math.max(...rows.map((row) => row.test?.accuracy ?? -1));
+  const ablation = table(
+    [
+      "trial",
+      "changed from the full recipe",
+      number("training acc."),
+      number("validation acc."),
+      number("test acc."),
+      number("Δ test (points)"),
+    ],
+    rows.map((row) => {
+      const isTrial = row.id === row.record.trial.id;
+      const [training, validation, test] = accuracyCells(row.record);
+      return [
+        row.label,
+        row.changes.length === 0
+          ? "—"
+          : row.changes.map((change) => `${change.setting}: ${change.recipe} → ${change.trial}`)
+            .join("; "),
+        isTrial ? training : number("—"),
+        isTrial ? validation : number("—"),
+        isTrial
+          ? test
+          : number(row.test ? formatPercent(row.test.accuracy) : testAccuracyText(row.record)),
+        number(
+          row.difference === undefined || row.changes.length === 0
+            ? "—"
+            : formatPoints(row.difference),
+        ),
+      ];
+    }),
+    rows.map((row) => (row.test?.accuracy === best ? "best" : "")),
+  );
+  const settings = table(
+    ["setting", "full recipe"],
+    trialSettings(recipe.trial).map(({ setting, value }) => [setting, value]),
+  );
+  const statisticsRecords = records.filter((record) => record.result.testByBatchNormStatistics);
+  const statistics = statisticsRecords.length === 0
+    ? ""
+    : `<h3>Batch-norm statistics at evaluation</h3>
+<p>The test accuracy of each trained network with the moving averages (updated during training),
+with PreciseBN (recomputed over training batches with the final weights) and with Adaptive BN
+(recomputed from the test images themselves).</p>
+${
+      table(
+        ["trial", number("moving averages"), number("PreciseBN"), number("Adaptive BN")],
+        statisticsRecords.map((record) => {
+          const { moving, precise, adaptive } = record.result.testByBatchNormStatistics!;
+          return [
+            record.trial.label,
+            ...[moving, precise, adaptive].map((metrics) =>
+              number(formatPercent(metrics.accuracy))
+            ),
+          ];
+        }),
+      )
+    }`;
+  const curveRecords = records.filter((record) => record.result.history.length > 0);
+  const panels = [...new Set(Object.values(extensionPanels))];
+  const curves = await figures.figure(
+    comparisonCurvesSpec(
+      curveRecords.flatMap((record) => {
+        const run = { series: record.trial.label, history: record.result.history };
+        if (record === recipe) return panels.map((panel) => ({ ...run, panel }));
+        return [{ ...run, panel: extensionPanels[record.trial.id] ?? "network" }];
+      }),
+      comparisonMeasures,
+      { lossCeiling: 4, x: "epoch" },
+    ),
+    "Validation accuracy and training loss per epoch (moving-average statistics, no dropout or " +
+      "augmentation in the measurement) of the full recipe, drawn in every panel, and of each " +
+      "change: regularization, optimizer and schedule, and the network.",
+    extensionsShows(rows),
+  );
+  const trainingSize = recipe.trial.training.end - recipe.trial.training.start;
+  const scaleNote = results.scale.name === "full"
+    ? ""
+    : ` This ${escapeHtml(results.scale.name)} study runs the recipe on ${
+      trainingSize.toLocaleString("en")
+    } training samples with hidden sizes [${
+      recipe.trial.hiddenSizes.join(", ")
+    }]; the full study runs the README's [1024, 512] on 45,000.`;
+  return `<section id="extensions"><h2>Beyond the reports: the recipe and its ablation</h2>
+<p>The README's recipe past 60 % (its settings below), then one trial per option taken out or
+changed, all with seed ${results.seed} and the same ${
+    trainingSize.toLocaleString("en")
+  } training and ${
+    (recipe.trial.validation.end - recipe.trial.validation.start).toLocaleString("en")
+  }
+validation samples, tested on ${results.testSize.toLocaleString("en")}. A row's Δ is its test
+accuracy minus the recipe's: what the option it changes is worth. The moving-average and
+Adaptive BN rows evaluate the recipe's own trained network (the statistics used at evaluation do
+not change training), so their training and validation accuracy are the recipe's. Training and
+validation accuracy are the last recorded, with the moving averages.${scaleNote}</p>
+<h3>Ablation</h3>
+${ablation}
+${curves}
+${statistics}
+<h3>The full recipe's settings</h3>
+${settings}</section>`;
+}
+
 function formatDuration(seconds: number): string {
   const whole = Math.round(seconds);
   if (whole < 60) return `${whole} s`;
@@ -769,7 +920,7 @@ function formatDuration(seconds: number): string {
  */
 export async function buildReport(results: StudyResults): Promise<string> {
   const figures = new FigureRenderer();
-  const { bn, lambda, init, learningRate, twoLayer, gradcheck } = results.experiments;
+  const { bn, lambda, init, learningRate, twoLayer, gradcheck, extensions } = results.experiments;
   const sections: string[] = [summarySection(results)];
   const links: [string, string][] = [["summary", "Summary"]];
   if (bn && bn.length > 0) {
@@ -795,6 +946,10 @@ export async function buildReport(results: StudyResults): Promise<string> {
   if (gradcheck) {
     sections.push(await gradCheckSection(results, figures));
     links.push(["gradcheck", "Gradient checks"]);
+  }
+  if (extensions && extensions.length > 0) {
+    sections.push(await extensionsSection(extensions, results, figures));
+    links.push(["extensions", "Extensions"]);
   }
   const { scale } = results;
   const size = (range: { start: number; end: number }) =>

@@ -12,7 +12,7 @@
  * @module
  */
 import { compileVegaLite, vega, type VegaLiteSpec } from "./report_deps.ts";
-import { learningRateAt, type LearningRateSchedule } from "./learning_rate.ts";
+import { learningRateAt, type TrainingSchedule } from "./learning_rate.ts";
 import type { HistoryPoint } from "./training.ts";
 
 /** A curve's points: one history, named by its panel and its series. */
@@ -32,7 +32,18 @@ export interface Measure {
   readonly metric: "loss" | "cost" | "accuracy";
 }
 
-const palette = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b"];
+const palette = [
+  "#1f77b4",
+  "#d62728",
+  "#2ca02c",
+  "#ff7f0e",
+  "#9467bd",
+  "#8c564b",
+  "#e377c2",
+  "#17becf",
+  "#7f7f7f",
+  "#bcbd22",
+];
 
 const baseConfig = {
   background: "white",
@@ -40,7 +51,7 @@ const baseConfig = {
   view: { stroke: "#d0d0d0" },
   axis: { labelFontSize: 11, titleFontSize: 11, titleFontWeight: "normal", gridColor: "#ececec" },
   header: { labelFontSize: 12, titleFontSize: 12 },
-  legend: { labelFontSize: 11, titleFontSize: 11, orient: "top" },
+  legend: { labelFontSize: 11, titleFontSize: 11, orient: "top", labelLimit: 320 },
 } as const;
 
 function valueOf(point: HistoryPoint, measure: Measure): number {
@@ -128,6 +139,17 @@ export function splitCurvesSpec(
   } as VegaLiteSpec;
 }
 
+/** Options of {@linkcode comparisonCurvesSpec}. */
+export interface ComparisonCurvesOptions {
+  /** Losses above this are drawn at it (default: no ceiling). */
+  readonly lossCeiling?: number;
+  /**
+   * The horizontal axis: `update` steps (default) or `epoch`s, which compare runs with
+   * different batch sizes.
+   */
+  readonly x?: "update" | "epoch";
+}
+
 /**
  * Curves of several runs compared: one row per measure (e.g. validation accuracy, training
  * loss), one column per panel (e.g. per σ), one coloured line per series (e.g. BN, no BN).
@@ -143,13 +165,16 @@ export function splitCurvesSpec(
  *   [{ title: "validation accuracy (%)", split: "validation", metric: "accuracy" }],
  * );
  * assert.equal((spec as { data: { values: { value: number }[] } }).data.values[0].value, 30);
+ * const byEpoch = comparisonCurvesSpec([{ series: "BN", history }], [], { x: "epoch" });
+ * assert.ok(JSON.stringify(byEpoch).includes('"title":"epoch"'));
  * ```
  */
 export function comparisonCurvesSpec(
   runs: readonly LabelledHistory[],
   measures: readonly Measure[],
-  options: { readonly lossCeiling?: number } = {},
+  options: ComparisonCurvesOptions = {},
 ): VegaLiteSpec {
+  const { x = "update" } = options;
   const panels = [...new Set(runs.map((run) => run.panel ?? ""))];
   const series = [...new Set(runs.map((run) => run.series))];
   const values = runs.flatMap((run) =>
@@ -158,7 +183,7 @@ export function comparisonCurvesSpec(
         panel: run.panel ?? "",
         series: run.series,
         measure: measure.title,
-        update: point.update,
+        [x]: point[x],
         value: measure.metric === "accuracy" || options.lossCeiling === undefined
           ? valueOf(point, measure)
           : Math.min(valueOf(point, measure), options.lossCeiling),
@@ -188,13 +213,15 @@ export function comparisonCurvesSpec(
       height: 130,
       mark: { type: "line", strokeWidth: 1.5, clip: true },
       encoding: {
-        x: { field: "update", type: "quantitative", title: "update step" },
+        x: { field: x, type: "quantitative", title: x === "update" ? "update step" : "epoch" },
         y: { field: "value", type: "quantitative", title: null, scale: { zero: false } },
         color: {
           field: "series",
           type: "nominal",
           title: null,
           scale: { domain: series, range: palette.slice(0, Math.max(series.length, 1)) },
+          // Many series: a legend of several rows, as wide as the panels rather than wider.
+          ...(series.length > 4 && { legend: { columns: 3, symbolStrokeWidth: 3 } }),
         },
       },
     },
@@ -216,7 +243,7 @@ export function comparisonCurvesSpec(
  * ```
  */
 export function learningRateSpec(
-  schedule: LearningRateSchedule,
+  schedule: TrainingSchedule,
   updates: number,
   updatesPerEpoch: number,
 ): VegaLiteSpec {

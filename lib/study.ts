@@ -17,6 +17,7 @@ import {
   batchNormTrials,
   type ExperimentName,
   experimentNames,
+  extensionsTrials,
   finalLambdaTrial,
   fineLambdaTrials,
   type GradCheckTrial,
@@ -83,6 +84,8 @@ export interface StudyResults {
       readonly checks: readonly GradCheckRecord[];
       readonly overfit: TrainingRecord;
     };
+    /** The README's recipe past 60 % and its ablation, in `extensionsTrials` order. */
+    readonly extensions?: readonly TrainingRecord[];
   };
 }
 
@@ -215,6 +218,7 @@ export async function runStudy(
       ? [...gradCheckTrials(scale, seed), overfitTrial(scale, seed)]
       : [],
     coarse: selected("lambda") ? lambdaSearchTrials(scale, seed) : [],
+    extensions: selected("extensions") ? extensionsTrials(scale, seed) : [],
   };
   const searchUpdates = 2 * scale.stepSize * scale.cycles;
   const finalUpdates = 2 * scale.stepSize * scale.finalCycles;
@@ -315,7 +319,7 @@ export async function runStudy(
       workers,
     });
     // The λ search first: its later stages wait for its earlier ones.
-    const [lambda, bn, init, learningRate, twoLayer, gradcheck] = await Promise.all([
+    const [lambda, bn, init, learningRate, twoLayer, gradcheck, extensions] = await Promise.all([
       selected("lambda") ? lambdaSearch() : undefined,
       selected("bn") ? trainingRecords(plans.bn) : undefined,
       selected("init") ? trainingRecords(plans.init) : undefined,
@@ -324,6 +328,7 @@ export async function runStudy(
         ? trainingRecords(plans.twoLayer).then(([record]) => record)
         : undefined,
       selected("gradcheck") ? gradientChecks() : undefined,
+      selected("extensions") ? trainingRecords(plans.extensions) : undefined,
     ]);
     return {
       scale,
@@ -334,7 +339,7 @@ export async function runStudy(
       workers,
       startedAt: startedAt.toISOString(),
       seconds: (performance.now() - startTime) / 1000,
-      experiments: { bn, lambda, init, learningRate, twoLayer, gradcheck },
+      experiments: { bn, lambda, init, learningRate, twoLayer, gradcheck, extensions },
     };
   } finally {
     pool.close();

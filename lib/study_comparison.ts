@@ -1,10 +1,12 @@
 /**
- * Our figures beside the reference figures: one row per figure of the SPEC's table, as the
- * report's summary table and the CLI's closing table show them.
+ * Our figures beside the reference figures: one row per figure of the SPEC's table, and one per
+ * row of the `extensions` ablation, as the report's summary table and the CLI's closing table
+ * show them.
  *
  * @module
  */
 import type { GradCheckRecord, StudyResults, TrainingRecord } from "./study.ts";
+import { ablationRows } from "./study_ablation.ts";
 import { type ReferenceFigure, studyReference } from "./study_reference.ts";
 
 /** One figure: what was measured, ours, and the reports'. */
@@ -31,6 +33,23 @@ export interface ComparisonRow {
  */
 export function formatPercent(fraction: number): string {
   return `${(100 * fraction).toFixed(2)} %`;
+}
+
+/**
+ * A difference of accuracies in percentage points, with its sign: `+0.70`, `−2.47`, `±0.00`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { formatPoints } from "./study_comparison.ts";
+ * assert.equal(formatPoints(-2.4712), "−2.47");
+ * assert.equal(formatPoints(0.7), "+0.70");
+ * ```
+ */
+export function formatPoints(difference: number): string {
+  const text = Math.abs(difference).toFixed(2);
+  if (Number(text) === 0) return `±${text}`;
+  return `${difference > 0 ? "+" : "−"}${text}`;
 }
 
 /**
@@ -166,7 +185,7 @@ export function largestMeanRelativeError(
  */
 export function comparisonRows(results: StudyResults): ComparisonRow[] {
   const rows: ComparisonRow[] = [];
-  const { bn, lambda, init, learningRate, twoLayer, gradcheck } = results.experiments;
+  const { bn, lambda, init, learningRate, twoLayer, gradcheck, extensions } = results.experiments;
   const reference = studyReference;
   for (const record of bn ?? []) {
     const figure = reference.batchNorm[record.trial.id];
@@ -292,6 +311,24 @@ export function comparisonRows(results: StudyResults): ComparisonRow[] {
         ? `${formatPercent(last.training.accuracy)}, ${last.training.loss.toFixed(4)}`
         : testAccuracyText(gradcheck.overfit),
       reference: "near-zero loss",
+    });
+  }
+  for (const row of ablationRows(extensions ?? [])) {
+    const difference = row.difference === undefined || row.changes.length === 0
+      ? ""
+      : ` (${formatPoints(row.difference)})`;
+    // The reference run is the `bn` experiment's 3-layer BN setup.
+    const figure = row.id === "extensions/reference"
+      ? reference.batchNorm["bn/3-layer/bn"]
+      : undefined;
+    rows.push({
+      experiment: "extensions",
+      setting: row.label,
+      measure: row.changes.length === 0 ? "test accuracy" : "test accuracy (Δ vs recipe)",
+      ours: row.test
+        ? `${formatPercent(row.test.accuracy)}${difference}`
+        : testAccuracyText(row.record),
+      reference: figure ? formatPercentRange(figure) : "—",
     });
   }
   return rows;

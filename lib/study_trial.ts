@@ -4,6 +4,11 @@
  * the trial — so a trial gives the same result in any worker, in any order. Only `timing`
  * varies from run to run.
  *
+ * A training trial's options reach {@linkcode train} and the network as `deno task train`'s
+ * flags do (`--dropout`, `--bn-placement`, `--optimizer adam --weight-decay`, `--schedule
+ * cosine --warmup`, `--flip`, `--translate`, `--bn-statistics`), with the same keys drawn from
+ * the seed, so a trial on the full study's split can be rerun from the command line.
+ *
  * @module
  */
 import { multilayerPerceptron } from "./architecture.ts";
@@ -11,9 +16,10 @@ import { gatherBatch, identityOrder, sliceImageSet } from "./dataset.ts";
 import { confusionMatrix, evaluateImageSet, type Metrics } from "./evaluation.ts";
 import { gradCheck } from "./gradient_check.ts";
 import type { ImageSet } from "./image_set.ts";
-import { initializeNetwork } from "./network.ts";
+import { initializeNetwork, type Network } from "./network.ts";
 import { type Normalization, normalizationOf } from "./normalization.ts";
-import { randomKey, splitKey } from "./random.ts";
+import { adaptiveBatchNorm, preciseBatchNorm } from "./precise_batch_norm.ts";
+import { type RandomKey, randomKey, splitKey } from "./random.ts";
 import type { GradCheckTrial, SampleRange, TrainingTrial, Trial } from "./study_plan.ts";
 import { DivergenceError, type HistoryPoint, train } from "./training.ts";
 
@@ -36,8 +42,21 @@ export interface TrainingTrialResult {
   readonly kind: "training";
   /** Training and validation metrics every `recordEvery` updates, and at the end. */
   readonly history: readonly HistoryPoint[];
-  /** Test metrics of the trained network; absent when training diverged. */
+  /**
+   * Test metrics of the trained network, with the trial's batch-norm statistics; absent when
+   * training diverged.
+   */
   readonly test?: Metrics;
+  /**
+   * The test metrics with each kind of batch-norm statistics, for trials that choose PreciseBN
+   * or Adaptive BN (`batchNormStatistics`): the moving averages, PreciseBN and Adaptive BN, all of
+   * the same trained network.
+   */
+  readonly testByBatchNormStatistics?: {
+    readonly moving: Metrics;
+    readonly precise: Metrics;
+    readonly adaptive: Metrics;
+  };
   /** Test confusion matrix, [true class][predicted class]; absent when training diverged. */
   readonly confusionMatrix?: readonly (readonly number[])[];
   /** Set when a loss or parameter became NaN or infinite: where, and the library's message. */
@@ -148,6 +167,11 @@ function runTrainingTrial(
 ): TrainingTrialResult {
   const start = performance.now();
   const { pool, test } = context.data;
+  if (trial.optimizer !== undefined && trial.momentum !== 0) {
+    throw new RangeError(
+      `Cannot run trial ${trial.id} with momentum ${trial.momentum} and Adam: Adam has its own moments; set momentum to 0`,
+    );
+  }
   const training = sliceImageSet(pool, trial.training.start, trial.training.end);
   const validation = sliceImageSet(pool, trial.validation.start, trial.validation.end);
   const normalization = context.normalizationFor(trial.training);
@@ -156,9 +180,11 @@ function runTrainingTrial(
     hiddenSizes: trial.hiddenSizes,
     classes: pool.classNames.length,
     batchNorm: trial.batchNorm,
+    batchNormPlacement: trial.batchNormPlacement,
+    dropout: trial.dropout,
   });
   // The same keys as `deno task train --seed N`, so a trial can be rerun from the command line.
-  const [networkKey, shuffleKey] = splitKey(randomKey(trial.seed), 2);
+  const [networkKey, shuffleKey, noiseKey, preciseKey] = splitKey(randomKey(trial.seed), 4);
   const history: HistoryPoint[] = [];
   let result;
   try {
@@ -170,9 +196,11 @@ function runTrainingTrial(
         batchSize: trial.batchSize,
         lambda: trial.lambda,
         schedule: trial.schedule,
-        momentum: trial.momentum,
+        optimizer: trial.optimizer ?? { kind: "sgd", momentum: trial.momentum },
         updates: trial.updates,
         key: shuffleKey,
+        noiseKey,
+        augmentation: trial.augmentation,
         recordEvery: trial.recordEvery,
         trainingMetricsSize: trial.trainingMetricsSize,
       },
@@ -190,16 +218,61 @@ function runTrainingTrial(
       timing: { seconds: (performance.now() - start) / 1000 },
     };
   }
-  const evaluation = evaluateImageSet(result.network, test, normalization, trial.lambda);
+  const { evaluation, testByBatchNormStatistics } = testEvaluation(
+    trial,
+    result.network,
+    training,
+    test,
+    normalization,
+    preciseKey,
+  );
   const epochs = result.epochSeconds;
   return {
     kind: "training",
     history: result.history,
     test: evaluation.metrics,
+    ...(testByBatchNormStatistics && { testByBatchNormStatistics }),
     confusionMatrix: confusionMatrix(evaluation.predicted, test.labels, pool.classNames.length),
     timing: {
       seconds: (performance.now() - start) / 1000,
       meanEpochSeconds: epochs.reduce((sum, value) => sum + value, 0) / Math.max(1, epochs.length),
+    },
+  };
+}
+
+/**
+ * The trained network's test evaluation with the trial's batch-norm statistics, and — when the
+ * trial chooses PreciseBN or Adaptive BN — the test metrics with each of the three, as
+ * `deno task train --bn-statistics` computes them.
+ */
+function testEvaluation(
+  trial: TrainingTrial,
+  network: Network,
+  training: ImageSet,
+  test: ImageSet,
+  normalization: Normalization,
+  preciseKey: RandomKey,
+): {
+  evaluation: ReturnType<typeof evaluateImageSet>;
+  testByBatchNormStatistics?: TrainingTrialResult["testByBatchNormStatistics"];
+} {
+  const evaluate = (evaluated: Network) =>
+    evaluateImageSet(evaluated, test, normalization, trial.lambda);
+  const moving = evaluate(network);
+  if (trial.batchNormStatistics === undefined) return { evaluation: moving };
+  const updatesPerEpoch = Math.floor(training.count / trial.batchSize);
+  const precise = evaluate(preciseBatchNorm(network, training, normalization, {
+    batchSize: trial.batchSize,
+    batches: Math.min(trial.preciseBatches ?? 200, updatesPerEpoch),
+    key: preciseKey,
+  }));
+  const adaptive = evaluate(adaptiveBatchNorm(network, test, normalization, trial.batchSize));
+  return {
+    evaluation: trial.batchNormStatistics === "precise" ? precise : adaptive,
+    testByBatchNormStatistics: {
+      moving: moving.metrics,
+      precise: precise.metrics,
+      adaptive: adaptive.metrics,
     },
   };
 }

@@ -1,7 +1,9 @@
 /**
- * Immutable two-dimensional float64 tensors whose sizes are part of their type.
+ * Immutable two-dimensional float64 or float32 tensors whose sizes are part of their type.
  *
- * A `Tensor<Rows, Columns>` keeps its values row-major in one contiguous `Float64Array`.
+ * A `Tensor<Rows, Columns>` keeps its values row-major in one contiguous `Float64Array` (the
+ * default) or `Float32Array` (for faster training; see {@linkcode castTensor}). Every operation
+ * returns a tensor of its first operand's type.
  * Samples are columns everywhere in this library: a batch of 100 CIFAR-10 images is a
  * `Tensor<3072, 100>`. Where sizes are numeric literals, a mismatch is a compile-time error;
  * everywhere else the functions that combine tensors throw a {@linkcode ShapeError}.
@@ -10,14 +12,77 @@
  *
  * @module
  */
+import { allocateFloats } from "./buffer_pool.ts";
 import { DataError, ShapeError } from "./errors.ts";
 
-/** An immutable `rows × columns` matrix of float64 values, stored row-major. */
+/** The two number types a tensor may hold. */
+export type DType = "float64" | "float32";
+
+/** The values of a tensor: float64 or float32. */
+export type FloatArray = Float64Array | Float32Array;
+
+/** An immutable `rows × columns` matrix of float64 (or float32) values, stored row-major. */
 export interface Tensor<Rows extends number = number, Columns extends number = number> {
   readonly rows: Rows;
   readonly columns: Columns;
   /** Row-major values: entry (i, j) is `data[i * columns + j]`. Never write into it. */
-  readonly data: Float64Array;
+  readonly data: FloatArray;
+}
+
+/** The names {@linkcode DType} takes, for checking user input. */
+export const dtypes: readonly DType[] = ["float64", "float32"];
+
+/**
+ * The number type of a tensor's values.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { dtypeOf, zeros } from "./tensor.ts";
+ * assert.equal(dtypeOf(zeros(2, 2)), "float64");
+ * assert.equal(dtypeOf(zeros(2, 2, "float32")), "float32");
+ * ```
+ */
+export function dtypeOf(value: Tensor): DType {
+  return value.data instanceof Float32Array ? "float32" : "float64";
+}
+
+/**
+ * A zeroed array of `length` values of `dtype` (inside a training step, from its buffer pool;
+ * see `buffer_pool.ts`).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { floatArray } from "./tensor.ts";
+ * assert.ok(floatArray("float32", 3) instanceof Float32Array);
+ * ```
+ */
+export function floatArray(dtype: DType, length: number): FloatArray {
+  return allocateFloats(dtype, length);
+}
+
+/**
+ * The tensor with its values converted to `dtype` (rounded to nearest for float32), or the
+ * tensor itself when it already has that type.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { castTensor, column, dtypeOf } from "./tensor.ts";
+ * const single = castTensor(column([0.1, 2]), "float32");
+ * assert.equal(dtypeOf(single), "float32");
+ * assert.equal(single.data[0], Math.fround(0.1));
+ * ```
+ */
+export function castTensor<Rows extends number, Columns extends number>(
+  value: Tensor<Rows, Columns>,
+  dtype: DType,
+): Tensor<Rows, Columns> {
+  if (dtypeOf(value) === dtype) return value;
+  const data = floatArray(dtype, value.data.length);
+  data.set(value.data);
+  return tensor(value.rows, value.columns, data);
 }
 
 /**
@@ -35,7 +100,7 @@ export interface Tensor<Rows extends number = number, Columns extends number = n
 export function tensor<Rows extends number, Columns extends number>(
   rows: Rows,
   columns: Columns,
-  data: Float64Array,
+  data: FloatArray,
 ): Tensor<Rows, Columns> {
   if (!Number.isInteger(rows) || rows < 0 || !Number.isInteger(columns) || columns < 0) {
     throw new RangeError(
@@ -54,7 +119,7 @@ export function tensor<Rows extends number, Columns extends number>(
 }
 
 /**
- * A tensor of zeros.
+ * A tensor of zeros, float64 unless `dtype` says otherwise.
  *
  * @example
  * ```ts
@@ -66,8 +131,9 @@ export function tensor<Rows extends number, Columns extends number>(
 export function zeros<Rows extends number, Columns extends number>(
   rows: Rows,
   columns: Columns,
+  dtype: DType = "float64",
 ): Tensor<Rows, Columns> {
-  return tensor(rows, columns, new Float64Array(rows * columns));
+  return tensor(rows, columns, floatArray(dtype, rows * columns));
 }
 
 /**

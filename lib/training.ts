@@ -14,18 +14,28 @@ import {
 import { gatherBatch, sliceImageSet } from "./dataset.ts";
 import { evaluateImageSet, type Metrics } from "./evaluation.ts";
 import { assertSchedule, learningRateAt, type TrainingSchedule } from "./learning_rate.ts";
-import { type LayerParameters, type Network, parameterNames } from "./network.ts";
+import {
+  castNetwork,
+  mapNetworkTensors,
+  type Network,
+  networkDType,
+  parameterNames,
+} from "./network.ts";
 import { layerName } from "./architecture.ts";
 import type { Normalization } from "./normalization.ts";
 import { trainingGradients } from "./objective.ts";
 import {
+  castOptimizerState,
   initialOptimizerState,
+  mapOptimizerTensors,
   type Optimizer,
   type OptimizerState,
   optimizerStep,
 } from "./optimizer.ts";
 import { permutation, type RandomKey, splitKey } from "./random.ts";
+import { BufferPool, withBufferPool } from "./buffer_pool.ts";
 import type { ImageSet } from "./image_set.ts";
+import type { FloatArray } from "./tensor.ts";
 
 /** Options of {@linkcode train}. */
 export interface TrainingOptions {
@@ -58,6 +68,11 @@ export interface TrainingOptions {
   readonly resumeFrom?: TrainingState;
   /** Asked after every update; `true` ends training early with `stopped` set. */
   readonly shouldStop?: () => boolean;
+  /**
+   * Reuse tensor buffers from update to update (default `true`, faster: see
+   * `buffer_pool.ts`); `false` allocates every tensor afresh. The results are the same, bit for bit.
+   */
+  readonly reuseBuffers?: boolean;
 }
 
 /** Metrics at one point of training. */
@@ -117,7 +132,8 @@ export interface TrainingState {
 
 /**
  * Trains `network` on `data.training`, recording metrics on a training subset and on
- * `data.validation`. The same network, data, options and key give the same result, bit for bit,
+ * `data.validation`. Training runs in the network's number type: pass
+ * `castNetwork(network, "float32")` to train in float32. The same network, data, options and key give the same result, bit for bit,
  * also when the run is stopped and resumed from a {@linkcode TrainingState}. A NaN or infinite
  * loss or parameter throws a {@linkcode DivergenceError} at once.
  *
@@ -190,6 +206,7 @@ export function train(
     return point;
   };
 
+  const dtype = networkDType(network);
   const resume = options.resumeFrom;
   if (
     resume && !(Number.isInteger(resume.update) && resume.update >= 0 && resume.update <= updates)
@@ -202,12 +219,29 @@ export function train(
   const epochSeconds: number[] = [...(resume?.epochSeconds ?? [])];
   let epochKey = resume?.epochKey ?? options.key;
   let noiseKey = resume?.noiseKey ?? options.noiseKey ?? splitKey(options.key, 2)[1];
-  let optimizer = resume?.optimizer ?? initialOptimizerState(optimizerSpec);
+  let optimizer = initialOptimizerState(optimizerSpec);
   let update = resume?.update ?? 0;
-  if (resume) network = resume.network;
+  if (resume) {
+    // A state read back from a checkpoint is float64; continue in the network's own type.
+    network = castNetwork(resume.network, dtype);
+    optimizer = castOptimizerState(resume.optimizer, dtype);
+  }
+  // Each update's tensors come from two alternating generations of buffers (buffer_pool.ts);
+  // whatever leaves the loop is detached from them first.
+  const pool = options.reuseBuffers === false ? undefined : new BufferPool();
+  const detachedNetwork = (): Network => {
+    if (update > 0) {
+      assertFiniteParameters(
+        network,
+        update,
+        learningRateAt(schedule, update - 1, updatesPerEpoch),
+      );
+    }
+    return pool ? mapNetworkTensors(network, (value) => pool.detach(value)) : network;
+  };
   const stateAt = (nextEpochKey: RandomKey): TrainingState => ({
-    network,
-    optimizer,
+    network: detachedNetwork(),
+    optimizer: pool ? mapOptimizerTensors(optimizer, (value) => pool.detach(value)) : optimizer,
     update,
     epochKey: nextEpochKey,
     noiseKey,
@@ -226,32 +260,57 @@ export function train(
     ) {
       const [dropoutKey, augmentationKey, nextNoiseKey] = splitKey(noiseKey, 3);
       const first = batch * batchSize, last = (batch + 1) * batchSize;
-      const { input, labels } = augmentation
-        ? gatherAugmentedBatch(
-          training,
-          normalization,
-          shuffled.indices,
-          first,
-          last,
-          augmentation,
-          augmentationKey,
-        )
-        : gatherBatch(training, normalization, shuffled.indices, first, last);
       const learningRate = learningRateAt(schedule, update, updatesPerEpoch);
-      const result = trainingGradients(network, input, labels, lambda, undefined, dropoutKey);
-      const step = optimizerStep(
-        optimizerSpec,
-        network.parameters,
-        result.gradients,
-        optimizer,
-        learningRate,
-      );
-      assertFinite(result.loss, step.parameters, network, update + 1, learningRate);
-      network = { ...network, parameters: step.parameters, movingAverages: result.movingAverages };
+      const takeStep = () => {
+        const { input, labels } = augmentation
+          ? gatherAugmentedBatch(
+            training,
+            normalization,
+            shuffled.indices,
+            first,
+            last,
+            augmentation,
+            augmentationKey,
+            dtype,
+          )
+          : gatherBatch(training, normalization, shuffled.indices, first, last, dtype);
+        const result = trainingGradients(network, input, labels, lambda, undefined, dropoutKey);
+        const step = optimizerStep(
+          optimizerSpec,
+          network.parameters,
+          result.gradients,
+          optimizer,
+          learningRate,
+        );
+        if (!Number.isFinite(result.loss)) {
+          if (update > 0) {
+            assertFiniteParameters(
+              network,
+              update,
+              learningRateAt(schedule, update - 1, updatesPerEpoch),
+            );
+          }
+          throw new DivergenceError(
+            update + 1,
+            "the loss",
+            "(cross-entropy)",
+            result.loss,
+            learningRate,
+          );
+        }
+        return { loss: result.loss, movingAverages: result.movingAverages, ...step };
+      };
+      pool?.beginStep();
+      const step = pool ? withBufferPool(pool, takeStep) : takeStep();
+      network = { ...network, parameters: step.parameters, movingAverages: step.movingAverages };
       optimizer = step.state;
+      if (pool) {
+        network = mapNetworkTensors(network, (value) => pool.keep(value));
+        optimizer = mapOptimizerTensors(optimizer, (value) => pool.keep(value));
+      }
       noiseKey = nextNoiseKey;
       update++;
-      onEvent({ kind: "update", update, updates, epoch, loss: result.loss });
+      onEvent({ kind: "update", update, updates, epoch, loss: step.loss });
       const endsEpoch = batch === updatesPerEpoch - 1;
       if (endsEpoch) {
         epochSeconds.push((performance.now() - epochStart - evaluationMilliseconds) / 1000);
@@ -267,7 +326,8 @@ export function train(
         onEvent({ kind: "checkpoint", state: stateAt(nextEpochKey) });
       }
       if (options.shouldStop?.() && update < updates) {
-        return { network, history, epochSeconds, stopped: stateAt(nextEpochKey) };
+        const stopped = stateAt(nextEpochKey);
+        return { network: stopped.network, history, epochSeconds, stopped };
       }
     }
     if (update % updatesPerEpoch === 0) epochKey = shuffled.key;
@@ -277,7 +337,7 @@ export function train(
     }
   }
   history.push(record(network, update));
-  return { network, history, epochSeconds };
+  return { network: detachedNetwork(), history, epochSeconds };
 }
 
 /**
@@ -307,22 +367,23 @@ export class DivergenceError extends Error {
   }
 }
 
-function assertFinite(
-  loss: number,
-  parameters: readonly LayerParameters[],
+/**
+ * Throws a {@linkcode DivergenceError} naming the first non-finite parameter entry, made by
+ * `update` with `learningRate`. (Every update checks its loss; a parameter that went NaN or
+ * infinite makes the next loss so, and this then finds it. It also runs before a network
+ * leaves training, so no checkpoint or result holds one.)
+ */
+function assertFiniteParameters(
   network: Network,
   update: number,
   learningRate: number,
 ): void {
-  if (!Number.isFinite(loss)) {
-    throw new DivergenceError(update, "the loss", "(cross-entropy)", loss, learningRate);
-  }
-  parameters.forEach((layer, layerIndex) => {
+  network.parameters.forEach((layer, layerIndex) => {
     for (const name of parameterNames) {
       const value = layer[name];
       if (!value) continue;
       // A sum is finite exactly when every entry is (short of overflow, itself divergence);
-      // a plain loop costs a tenth of findIndex with a callback, and this runs every update.
+      // a plain loop costs a tenth of findIndex with a callback.
       if (Number.isFinite(sumOf(value.data))) continue;
       const index = value.data.findIndex((entry) => !Number.isFinite(entry));
       if (index >= 0) {
@@ -339,7 +400,7 @@ function assertFinite(
 }
 
 /** Σ entries, in a loop of its own so that V8 compiles it for one array type. */
-function sumOf(data: Float64Array): number {
+function sumOf(data: FloatArray): number {
   let sum = 0;
   for (let i = 0; i < data.length; i++) sum += data[i];
   return sum;

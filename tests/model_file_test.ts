@@ -1,8 +1,9 @@
 /**
- * Model files: bit-exact round trips over random networks, a reader written from the module
- * documentation alone, named errors for every kind of damage, a fuzz test of more than
- * 10,000 corrupted files that must each be rejected with a DataError, and atomic saves that
- * never damage the previous file.
+ * Model files: bit-exact round trips over random networks (batch norm before or after the ReLU,
+ * with or without dropout layers), a reader written from the module documentation alone, a
+ * version-1 file from before dropout layers, named errors for every kind of damage, a fuzz test
+ * of more than 10,000 corrupted files that must each be rejected with a DataError, checkpoints
+ * that keep their dropout layers, and atomic saves that never damage the previous file.
  *
  * The fuzz test forges files at the level of the documented layout (tests/ has its own
  * writer, `writeLayout`), recomputing lengths and the SHA-256 so that the forgery reaches the
@@ -11,7 +12,9 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
-import { multilayerPerceptron } from "../lib/architecture.ts";
+import { Buffer } from "node:buffer";
+import { type BatchNormPlacement, dropout, multilayerPerceptron } from "../lib/architecture.ts";
+import { loadCheckpoint, saveCheckpoint } from "../lib/checkpoint.ts";
 import { fc } from "../lib/deps.ts";
 import { DataError } from "../lib/errors.ts";
 import {
@@ -30,6 +33,7 @@ import {
   networkEvaluationForward,
   networkTrainingForward,
   parameterNames,
+  withoutDropout,
 } from "../lib/network.ts";
 import { normals, randomKey, uniforms } from "../lib/random.ts";
 import { type Tensor, tensor } from "../lib/tensor.ts";
@@ -48,6 +52,10 @@ interface ModelDescription {
   readonly hiddenSizes: readonly number[];
   readonly classes: number;
   readonly batchNorm: false | { affine: boolean; epsilon: number; momentum: number };
+  /** Where batch norm sits in a hidden block (default before the ReLU). */
+  readonly batchNormPlacement?: BatchNormPlacement;
+  /** The rate of a dropout layer after every hidden block; 0 (the default) for none. */
+  readonly dropout?: number;
   /** Whether batch-norm layers have moving averages (one training-mode forward). */
   readonly trained: boolean;
   readonly normalization: boolean;
@@ -83,7 +91,7 @@ const jsonMetadata = fc.dictionary(fc.string({ maxLength: 8 }), fc.jsonValue({ m
   maxKeys: 4,
 }).map((value): Record<string, unknown> => JSON.parse(JSON.stringify(value)));
 
-const modelDescriptions: fc.Arbitrary<ModelDescription> = fc.record({
+const anyDescriptions: fc.Arbitrary<ModelDescription> = fc.record({
   inputSize: fc.integer({ min: 1, max: 6 }),
   hiddenSizes: fc.array(fc.integer({ min: 1, max: 5 }), { maxLength: 3 }),
   classes: fc.integer({ min: 1, max: 4 }),
@@ -95,6 +103,8 @@ const modelDescriptions: fc.Arbitrary<ModelDescription> = fc.record({
     }),
     { nil: false },
   ),
+  batchNormPlacement: fc.constantFrom("beforeRelu", "afterRelu"),
+  dropout: fc.oneof(fc.constant(0), fc.double({ min: 0.01, max: 0.95, noNaN: true })),
   trained: fc.boolean(),
   normalization: fc.boolean(),
   classNames: fc.boolean(),
@@ -102,6 +112,22 @@ const modelDescriptions: fc.Arbitrary<ModelDescription> = fc.record({
   specialValues: fc.boolean(),
   seed: fc.integer({ min: 0, max: 2 ** 31 - 1 }),
 });
+const modelDescriptions = anyDescriptions.map(withEpsilonForConstantUnits);
+
+/**
+ * A unit that a ReLU or dropout zeroed on the whole 3-sample batch reaches batch norm as a
+ * constant, and (x − μ)/√(σ² + ε) is then 0/0 when ε = 0: keep ε away from 0 there.
+ */
+function withEpsilonForConstantUnits(description: ModelDescription): ModelDescription {
+  const { batchNorm, dropout = 0, batchNormPlacement } = description;
+  if (batchNorm === false || (dropout === 0 && batchNormPlacement !== "afterRelu")) {
+    return description;
+  }
+  return {
+    ...description,
+    batchNorm: { ...batchNorm, epsilon: Math.max(batchNorm.epsilon, 1e-3) },
+  };
+}
 
 function buildModel(description: ModelDescription): SavedModel {
   const { inputSize, hiddenSizes, classes, seed } = description;
@@ -110,12 +136,15 @@ function buildModel(description: ModelDescription): SavedModel {
     hiddenSizes,
     classes,
     batchNorm: description.batchNorm,
+    batchNormPlacement: description.batchNormPlacement,
+    dropout: description.dropout,
   });
   let network: Network = initializeNetwork(architecture, randomKey(seed), "he");
   if (description.trained) {
     const batch = 3;
     const input = tensor(inputSize, batch, normals(randomKey(seed + 1), inputSize * batch).values);
-    network = { ...network, movingAverages: networkTrainingForward(network, input).movingAverages };
+    const { movingAverages } = networkTrainingForward(network, input, randomKey(seed + 4));
+    network = { ...network, movingAverages };
   }
   if (description.specialValues) {
     network = {
@@ -148,7 +177,7 @@ function buildModel(description: ModelDescription): SavedModel {
   return model;
 }
 
-function bits(values: Float64Array): Uint8Array {
+function bits(values: ArrayBufferView): Uint8Array {
   return new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
 }
 
@@ -348,8 +377,8 @@ Deno.test("encodeModel() writes the layout the module documentation describes", 
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   assert.equal(new TextDecoder().decode(bytes.subarray(0, 8)), "FCNNMODL");
   assert.equal(MODEL_FILE_MAGIC, "FCNNMODL");
-  assert.equal(view.getUint32(8, true), 1);
-  assert.equal(MODEL_FILE_VERSION, 1);
+  assert.equal(view.getUint32(8, true), 1, "a network without dropout is a version-1 file");
+  assert.equal(MODEL_FILE_VERSION, 2);
   const headerLength = view.getUint32(12, true);
   const dataLength = Number(view.getBigUint64(16, true));
   const dataStart = Math.ceil((24 + headerLength) / 8) * 8;
@@ -409,6 +438,295 @@ Deno.test("encodeModel() writes the layout the module documentation describes", 
 });
 
 // ---------------------------------------------------------------------------------------------
+// Dropout layers
+
+/** A trained network with a dropout layer (rate 0.3) after each hidden block. */
+function dropoutModel(batchNormPlacement: BatchNormPlacement): SavedModel {
+  return buildModel({
+    inputSize: 5,
+    hiddenSizes: [4, 3],
+    classes: 3,
+    batchNorm: { affine: true, epsilon: 1e-5, momentum: 0.9 },
+    batchNormPlacement,
+    dropout: 0.3,
+    trained: true,
+    normalization: true,
+    classNames: true,
+    metadata: { dropout: 0.3 },
+    specialValues: false,
+    seed: 21,
+  });
+}
+
+const dropoutBlocks = {
+  beforeRelu: ["linear", "batchNorm", "relu", "dropout"],
+  afterRelu: ["linear", "relu", "batchNorm", "dropout"],
+} as const;
+
+Deno.test("saveModel() and loadModel() keep dropout layers, with batch norm before or after the ReLU", async () => {
+  const directory = await Deno.makeTempDir();
+  try {
+    for (const placement of ["beforeRelu", "afterRelu"] as const) {
+      const model = dropoutModel(placement);
+      const path = join(directory, `${placement}.fcnn`);
+      await saveModel(path, model);
+      const loaded = await loadModel(path);
+      const block = dropoutBlocks[placement];
+      assert.deepStrictEqual(
+        loaded.network.architecture.layers.map((layer) => layer.kind),
+        [...block, ...block, "linear"],
+        placement,
+      );
+      assert.deepStrictEqual(loaded.network.architecture, model.network.architecture);
+      assertSameModel(loaded, model);
+      const input = tensor(5, 6, normals(randomKey(22), 30).values);
+      assert.deepStrictEqual(
+        bits(networkEvaluationForward(loaded.network, input).data),
+        bits(networkEvaluationForward(model.network, input).data),
+      );
+      // Training from the loaded network draws the same masks: the dropout is really there.
+      const trainingOutput = (network: Network) =>
+        bits(networkTrainingForward(network, input, randomKey(23)).output.data);
+      assert.deepStrictEqual(trainingOutput(loaded.network), trainingOutput(model.network));
+      assert.notDeepStrictEqual(
+        trainingOutput(withoutDropout(loaded.network).network),
+        trainingOutput(model.network),
+      );
+      const bytes = await Deno.readFile(path);
+      assert.equal(new DataView(bytes.buffer).getUint32(8, true), 2, "dropout needs version 2");
+      const layers = headerOf(readLayout(bytes)).layers as JsonObject[];
+      assert.deepStrictEqual(layers[3], {
+        kind: "dropout",
+        inputSize: 4,
+        outputSize: 4,
+        rate: 0.3,
+      });
+      assert.deepStrictEqual(layers[7], {
+        kind: "dropout",
+        inputSize: 3,
+        outputSize: 3,
+        rate: 0.3,
+      });
+    }
+  } finally {
+    await Deno.remove(directory, { recursive: true });
+  }
+});
+
+const dropoutSampleBytes = encodeModel(dropoutModel("beforeRelu"));
+
+Deno.test("decodeModel() names a bad dropout layer and its value", () => {
+  const dropoutLayer = (header: JsonObject): JsonObject => (header.layers as JsonObject[])[3];
+  const rates: [JsonValue, string][] = [[1, "1"], [-0.1, "-0.1"], [1.5, "1.5"], ["x", '"x"'], [
+    null,
+    "null",
+  ]];
+  for (const [rate, shown] of rates) {
+    assertDataError(
+      forgedHeader((header) => {
+        dropoutLayer(header).rate = rate;
+      }, dropoutSampleBytes),
+      new RegExp(`: layer 3 \\(dropout\\) rate is ${shown}; it must be a number in \\[0, 1\\)$`),
+    );
+  }
+  assertDataError(
+    forgedHeader((header) => {
+      delete dropoutLayer(header).rate;
+    }, dropoutSampleBytes),
+    /layer 3 has no field "rate"$/,
+  );
+  assertDataError(
+    forgedHeader((header) => {
+      dropoutLayer(header).affine = true;
+    }, dropoutSampleBytes),
+    /layer 3 has the unknown field "affine"$/,
+  );
+  assertDataError(
+    forgedHeader((header) => {
+      dropoutLayer(header).outputSize = 5;
+    }, dropoutSampleBytes),
+    /layer 3 \(dropout\) has inputSize 4 but outputSize 5; they must be equal$/,
+  );
+  assertDataError(
+    forgedHeader((header) => {
+      dropoutLayer(header).inputSize = 5;
+      dropoutLayer(header).outputSize = 5;
+    }, dropoutSampleBytes),
+    /the layers do not chain: Cannot run Dropout layer 1: .*input size 5 must equal the output size 4 of ReLU layer 1$/,
+  );
+  assertDataError(
+    forgedHeader((header) => {
+      (header.tensors as JsonObject[]).push({
+        kind: "parameter",
+        layer: 3,
+        name: "scale",
+        rows: 4,
+        columns: 1,
+        offset: 0,
+      });
+    }, dropoutSampleBytes),
+    /layer 3 \(dropout\) cannot have a scale; it has no parameters$/,
+  );
+  assertDataError(
+    forgedHeader((header) => {
+      tensorEntry(header, "movingAverage", "mean", 1).layer = 3;
+    }, dropoutSampleBytes),
+    /layer 3 \(dropout\) cannot have moving averages$/,
+  );
+  const versionOne = dropoutSampleBytes.slice();
+  new DataView(versionOne.buffer).setUint32(8, 1, true);
+  assertDataError(
+    reseal(versionOne),
+    /layer 3 has kind "dropout", which format version 1 does not have \(dropout layers need version 2\)$/,
+  );
+});
+
+Deno.test("encodeModel() refuses a dropout layer the reader would reject", () => {
+  const { network } = dropoutModel("afterRelu");
+  const layers = [...network.architecture.layers];
+  for (const rate of [1, -0.1, Number.NaN]) {
+    layers[3] = { kind: "dropout", inputSize: 4, outputSize: 4, rate };
+    const architecture = { ...network.architecture, layers };
+    assert.throws(
+      () => encodeModel({ network: { ...network, architecture } }),
+      new RegExp(
+        `^RangeError: Cannot encode the model: layer 3 \\(dropout\\) rate is ${rate}; it must be a number in \\[0, 1\\)$`,
+      ),
+    );
+  }
+  assert.throws(() => dropout(4, 1), /rate 1/);
+});
+
+/**
+ * A model file written before dropout layers existed (by the library at commit 980829a):
+ * Linear(2, 2) → BatchNorm(2) → ReLU(2) → Linear(2, 2) with moving averages, a normalization,
+ * class names "cat" and "dog" and the metadata {"written": "before dropout layers"}.
+ */
+const versionOneFile = new Uint8Array(Buffer.from(
+  [
+    "RkNOTk1PREwBAAAAjwQAAMAAAAAAAAAAeyJsYXllcnMiOlt7ImtpbmQiOiJsaW5lYXIiLCJpbnB1dFNpemUiOjIs",
+    "Im91dHB1dFNpemUiOjJ9LHsia2luZCI6ImJhdGNoTm9ybSIsImlucHV0U2l6ZSI6Miwib3V0cHV0U2l6ZSI6Miwi",
+    "YWZmaW5lIjp0cnVlLCJlcHNpbG9uIjowLjAwMDAxLCJtb21lbnR1bSI6MC45fSx7ImtpbmQiOiJyZWx1IiwiaW5w",
+    "dXRTaXplIjoyLCJvdXRwdXRTaXplIjoyfSx7ImtpbmQiOiJsaW5lYXIiLCJpbnB1dFNpemUiOjIsIm91dHB1dFNp",
+    "emUiOjJ9XSwibm9ybWFsaXphdGlvbiI6eyJmZWF0dXJlcyI6Mn0sImNsYXNzTmFtZXMiOlsiY2F0IiwiZG9nIl0s",
+    "Im1ldGFkYXRhIjp7IndyaXR0ZW4iOiJiZWZvcmUgZHJvcG91dCBsYXllcnMifSwidGVuc29ycyI6W3sia2luZCI6",
+    "InBhcmFtZXRlciIsImxheWVyIjowLCJuYW1lIjoid2VpZ2h0Iiwicm93cyI6MiwiY29sdW1ucyI6Miwib2Zmc2V0",
+    "IjowfSx7ImtpbmQiOiJwYXJhbWV0ZXIiLCJsYXllciI6MCwibmFtZSI6ImJpYXMiLCJyb3dzIjoyLCJjb2x1bW5z",
+    "IjoxLCJvZmZzZXQiOjMyfSx7ImtpbmQiOiJwYXJhbWV0ZXIiLCJsYXllciI6MSwibmFtZSI6InNjYWxlIiwicm93",
+    "cyI6MiwiY29sdW1ucyI6MSwib2Zmc2V0Ijo0OH0seyJraW5kIjoicGFyYW1ldGVyIiwibGF5ZXIiOjEsIm5hbWUi",
+    "OiJzaGlmdCIsInJvd3MiOjIsImNvbHVtbnMiOjEsIm9mZnNldCI6NjR9LHsia2luZCI6Im1vdmluZ0F2ZXJhZ2Ui",
+    "LCJsYXllciI6MSwibmFtZSI6Im1lYW4iLCJyb3dzIjoyLCJjb2x1bW5zIjoxLCJvZmZzZXQiOjgwfSx7ImtpbmQi",
+    "OiJtb3ZpbmdBdmVyYWdlIiwibGF5ZXIiOjEsIm5hbWUiOiJ2YXJpYW5jZSIsInJvd3MiOjIsImNvbHVtbnMiOjEs",
+    "Im9mZnNldCI6OTZ9LHsia2luZCI6InBhcmFtZXRlciIsImxheWVyIjozLCJuYW1lIjoid2VpZ2h0Iiwicm93cyI6",
+    "MiwiY29sdW1ucyI6Miwib2Zmc2V0IjoxMTJ9LHsia2luZCI6InBhcmFtZXRlciIsImxheWVyIjozLCJuYW1lIjoi",
+    "YmlhcyIsInJvd3MiOjIsImNvbHVtbnMiOjEsIm9mZnNldCI6MTQ0fSx7ImtpbmQiOiJub3JtYWxpemF0aW9uIiwi",
+    "bmFtZSI6Im1lYW4iLCJyb3dzIjoyLCJjb2x1bW5zIjoxLCJvZmZzZXQiOjE2MH0seyJraW5kIjoibm9ybWFsaXph",
+    "dGlvbiIsIm5hbWUiOiJzdGFuZGFyZERldmlhdGlvbiIsInJvd3MiOjIsImNvbHVtbnMiOjEsIm9mZnNldCI6MTc2",
+    "fV19ALZ2mzrPy+Q/e4pepHLP3z/I9iDZCj3qv82MUl6cMec/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAPA/AAAAAAAA",
+    "8D8AAAAAAAAAAAAAAAAAAAAAAdC8EcPu5T/qmD634BnyvzC1sTYWaKE/2F7TK0JNvD870OkqZk/3P8tf2N0Brsi/",
+    "iVqQC2H++D9/MbND1Jz2vwAAAAAAAAAAAAAAAAAAAAAAAAAAAADgPwAAAAAAANC/AAAAAAAAAEAAAAAAAADgP1Z6",
+    "8Nsu26P4Qls5MAKRLJ+vk5SxT0GjnrTKK2aT3vLK",
+  ].join(""),
+  "base64",
+));
+
+Deno.test("decodeModel() reads a version-1 file written before dropout layers existed", () => {
+  assert.equal(new DataView(versionOneFile.buffer).getUint32(8, true), 1);
+  const model = decodeModel(versionOneFile, "old.bin");
+  assert.deepStrictEqual(
+    model.network.architecture.layers.map((layer) => layer.kind),
+    ["linear", "batchNorm", "relu", "linear"],
+  );
+  assert.deepStrictEqual(model.classNames, ["cat", "dog"]);
+  assert.deepStrictEqual(model.metadata, { written: "before dropout layers" });
+  assert.deepStrictEqual([...model.normalization?.standardDeviation ?? []], [2, 0.5]);
+  assert.ok(model.network.movingAverages[1] !== undefined);
+  const output = networkEvaluationForward(model.network, tensor(2, 3, new Float64Array(6)));
+  assert.ok(output.data.every(Number.isFinite));
+  // A network without dropout is still written exactly as before, as version 1.
+  assert.deepStrictEqual(encodeModel(model), versionOneFile);
+});
+
+// ---------------------------------------------------------------------------------------------
+// Checkpoints (model files with the training state in their metadata)
+
+function checkpointOf(network: Network): Parameters<typeof saveCheckpoint>[1] {
+  return {
+    state: {
+      network,
+      optimizer: { velocity: mapParameters(network.parameters, (value) => value) },
+      update: 3,
+      epochKey: randomKey(31),
+      noiseKey: randomKey(32),
+      history: [],
+      epochSeconds: [],
+    },
+    normalization: { mean: new Float64Array(5), standardDeviation: new Float64Array(5).fill(1) },
+    classNames: ["a", "b", "c"],
+    options: { dropout: 0.3 },
+  };
+}
+
+Deno.test("saveCheckpoint() stores dropout layers and loadCheckpoint() resumes with them", async () => {
+  const directory = await Deno.makeTempDir();
+  try {
+    for (const placement of ["beforeRelu", "afterRelu"] as const) {
+      const { network } = dropoutModel(placement);
+      const path = join(directory, `${placement}.fcnn`);
+      saveCheckpoint(path, checkpointOf(network));
+      const file = await loadModel(path);
+      assert.deepStrictEqual(file.network.architecture, network.architecture, "the model file");
+      const saved = file.metadata?.checkpoint as Record<string, unknown>;
+      assert.equal(Object.hasOwn(saved, "dropout"), false);
+      const loaded = await loadCheckpoint(path);
+      assert.deepStrictEqual(loaded.state.network.architecture, network.architecture);
+      assertSameModel({ network: loaded.state.network }, { network });
+      assert.deepStrictEqual(loaded.state.optimizer, checkpointOf(network).state.optimizer);
+    }
+  } finally {
+    await Deno.remove(directory, { recursive: true });
+  }
+});
+
+Deno.test("loadCheckpoint() puts back the dropout layers of a checkpoint from before version 2", async () => {
+  const directory = await Deno.makeTempDir();
+  try {
+    const { network } = dropoutModel("afterRelu");
+    const { state, normalization, classNames, options } = checkpointOf(network);
+    // What saveCheckpoint() wrote while model files had no dropout layers.
+    const { network: plain, dropout: placements } = withoutDropout(network);
+    const metadata = {
+      checkpoint: {
+        update: state.update,
+        epochKey: [...state.epochKey.state],
+        noiseKey: [...state.noiseKey.state],
+        velocity: null,
+        dropout: placements,
+        history: [],
+        epochSeconds: [],
+      },
+      options,
+    };
+    const old = encodeModel({ network: plain, normalization, classNames, metadata });
+    assert.equal(new DataView(old.buffer).getUint32(8, true), 1);
+    const path = join(directory, "old.fcnn");
+    await Deno.writeFile(path, old);
+    const loaded = await loadCheckpoint(path);
+    assert.deepStrictEqual(loaded.state.network.architecture, network.architecture);
+    assertSameModel({ network: loaded.state.network }, { network });
+
+    await Deno.writeFile(path, encodeModel({ network, normalization, classNames, metadata }));
+    await assert.rejects(loadCheckpoint(path), (error: unknown) => {
+      assert.ok(error instanceof DataError);
+      assert.match(error.message, /lists dropout layers beside a network that already has them$/);
+      return true;
+    });
+  } finally {
+    await Deno.remove(directory, { recursive: true });
+  }
+});
+
+// ---------------------------------------------------------------------------------------------
 // Named errors
 
 const sampleModel = buildModel({
@@ -425,9 +743,9 @@ const sampleModel = buildModel({
 });
 const sampleBytes = encodeModel(sampleModel);
 
-/** The sample file with its header changed by `change` (lengths and checksum recomputed). */
-function forgedHeader(change: (header: JsonObject) => void): Uint8Array {
-  const layout = readLayout(sampleBytes);
+/** A file (by default the sample) with its header changed by `change`, resealed. */
+function forgedHeader(change: (header: JsonObject) => void, bytes = sampleBytes): Uint8Array {
+  const layout = readLayout(bytes);
   const header = headerOf(layout);
   change(header);
   return writeLayout(withHeader(layout, header));
@@ -470,8 +788,17 @@ Deno.test("decodeModel() names the damage in its message", () => {
   flipped[flipped.length - 100] ^= 4;
   assertDataError(flipped, /checksum mismatch \(file is corrupt\)/);
   const newer = sampleBytes.slice();
-  new DataView(newer.buffer).setUint32(8, 2, true);
-  assertDataError(reseal(newer), /format version 2 is not one this library reads/);
+  new DataView(newer.buffer).setUint32(8, 3, true);
+  assertDataError(
+    reseal(newer),
+    /format version 3 is not one this library reads \(it reads versions 1 to 2\); the file was written by a newer version$/,
+  );
+  const zero = sampleBytes.slice();
+  new DataView(zero.buffer).setUint32(8, 0, true);
+  assertDataError(
+    reseal(zero),
+    /format version 0 is not one this library reads \(it reads versions 1 to 2\)$/,
+  );
 
   assertDataError(
     forgedHeader((header) => {
@@ -487,9 +814,9 @@ Deno.test("decodeModel() names the damage in its message", () => {
   );
   assertDataError(
     forgedHeader((header) => {
-      (header.layers as JsonObject[])[1].kind = "dropout";
+      (header.layers as JsonObject[])[1].kind = "conv";
     }),
-    /layer 1 has kind "dropout"; it must be "linear", "batchNorm" or "relu"/,
+    /layer 1 has kind "conv"; it must be "linear", "batchNorm", "relu" or "dropout"/,
   );
   assertDataError(
     forgedHeader((header) => {
@@ -650,7 +977,35 @@ const poolDescriptions: ModelDescription[] = [
   metadata,
   specialValues: false,
   seed: 5,
-} as ModelDescription));
+} as ModelDescription)).concat([
+  {
+    inputSize: 3,
+    hiddenSizes: [3, 2],
+    classes: 2,
+    batchNorm: { affine: true, epsilon: 1e-5, momentum: 0.9 },
+    dropout: 0.25,
+    trained: true,
+    normalization: true,
+    classNames: true,
+    metadata: undefined,
+    specialValues: false,
+    seed: 5,
+  },
+  {
+    inputSize: 2,
+    hiddenSizes: [3],
+    classes: 2,
+    batchNorm: { affine: false, epsilon: 1e-3, momentum: 0.5 },
+    batchNormPlacement: "afterRelu",
+    dropout: 0.5,
+    trained: false,
+    normalization: false,
+    classNames: false,
+    metadata: { note: "dropout" },
+    specialValues: false,
+    seed: 5,
+  },
+]);
 const pool = poolDescriptions.map((description) => {
   const bytes = encodeModel(buildModel(description));
   return { bytes, layout: readLayout(bytes), header: headerOf(readLayout(bytes)) };
@@ -753,7 +1108,7 @@ const headerForgeries: ((header: JsonObject, choice: Choice) => JsonValue)[] = [
   },
   function layerKind(header, { a, b }) {
     const layer = pick(header.layers as JsonObject[], a);
-    const kinds = ["linear", "batchNorm", "relu"];
+    const kinds = ["linear", "batchNorm", "relu", "dropout"];
     layer.kind = pick(
       [...kinds.filter((kind) => kind !== layer.kind), "Linear", "conv", 0, null],
       b,
@@ -770,6 +1125,12 @@ const headerForgeries: ((header: JsonObject, choice: Choice) => JsonValue)[] = [
       : field === "epsilon"
       ? pick([-1e-5, "1e-5", null, true, -Number.MIN_VALUE], c)
       : pick([1, -0.1, 1.5, null, "0.9"], c);
+    return header;
+  },
+  function dropoutRate(header, { a, b }) {
+    const layers = (header.layers as JsonObject[]).filter((layer) => layer.kind === "dropout");
+    if (layers.length === 0) return { ...header, layers: [] };
+    pick(layers, a).rate = pick([1, 1.5, -0.1, -Number.MIN_VALUE, "0.5", null, true, []], b);
     return header;
   },
   function deleteKey(header, { a, b }) {
@@ -889,9 +1250,13 @@ const corruptions: ((file: PoolFile, choice: Choice) => Uint8Array)[] = [
         original + 8,
         c,
       ];
-      const value = values.filter((candidate) =>
-        candidate !== original && candidate >= 0 && candidate < 2 ** 32
-      )[b % 8];
+      // Another version this library reads may describe the same valid file.
+      const readable = (candidate: number) =>
+        offset === 8 && candidate >= 1 && candidate <= MODEL_FILE_VERSION;
+      const candidates = values.filter((candidate) =>
+        candidate !== original && candidate >= 0 && candidate < 2 ** 32 && !readable(candidate)
+      );
+      const value = candidates[b % candidates.length];
       view.setUint32(offset, value ?? original ^ 0x10000, true);
     }
     return c % 2 === 0 ? reseal(damaged) : damaged;

@@ -13,6 +13,7 @@ import { buildReport } from "../lib/report.ts";
 import type { GradCheckRecord, StudyResults, TrainingRecord } from "../lib/study.ts";
 import {
   batchNormTrials,
+  extensionsTrials,
   finalLambdaTrial,
   fineLambdaTrials,
   gradCheckTrials,
@@ -65,12 +66,24 @@ function syntheticConfusion(accuracy: number): number[][] {
 }
 
 function record(trial: TrainingTrial, accuracy: number): TrainingRecord {
+  const test = (shift: number) => ({
+    loss: 1.4 - shift,
+    cost: 1.6 - shift,
+    accuracy: accuracy + shift,
+  });
   return {
     trial,
     result: {
       kind: "training",
       history: syntheticHistory(trial, accuracy),
-      test: { loss: 1.4, cost: 1.6, accuracy },
+      test: test(0),
+      ...(trial.batchNormStatistics && {
+        testByBatchNormStatistics: {
+          moving: test(-0.002),
+          precise: test(0),
+          adaptive: test(-0.001),
+        },
+      }),
       confusionMatrix: syntheticConfusion(accuracy),
       timing: { seconds: 10, meanEpochSeconds: 0.5 },
     },
@@ -154,6 +167,9 @@ function syntheticResults(): StudyResults {
       learningRate,
       twoLayer: record(twoLayerTrial(scale, 1), 0.48),
       gradcheck: { checks, overfit: record(overfitTrial(scale, 1), 0.99) },
+      extensions: extensionsTrials(scale, 1).map((trial, i) =>
+        record(trial, [0.6, 0.58, 0.61, 0.6, 0.57, 0.59, 0.55, 0.53][i])
+      ),
     },
   };
 }
@@ -161,14 +177,39 @@ function syntheticResults(): StudyResults {
 Deno.test("buildReport() writes one self-contained page with every experiment's tables and figures", async () => {
   const html = await buildReport(syntheticResults());
   assert.ok(html.startsWith("<!doctype html>"));
-  for (const id of ["summary", "bn", "lambda", "init", "learning-rate", "two-layer", "gradcheck"]) {
+  for (
+    const id of [
+      "summary",
+      "bn",
+      "lambda",
+      "init",
+      "learning-rate",
+      "two-layer",
+      "gradcheck",
+      "extensions",
+    ]
+  ) {
     assert.ok(html.includes(`<section id="${id}">`), `section ${id} is missing`);
   }
-  assert.equal(html.match(/<svg/g)?.length, 9);
-  assert.equal(html.match(/<figcaption>/g)?.length, 9);
+  assert.equal(html.match(/<svg/g)?.length, 10);
+  assert.equal(html.match(/<figcaption>/g)?.length, 10);
   assert.ok(html.includes("53.46–53.97 %"), "the reference figures are shown");
   assert.ok(html.includes("diverged at update 120"), "a diverged run says so");
   assert.ok(html.includes(">airplane<"), "the confusion matrix names the classes");
+  // The ablation: each change from the recipe in words, and its test accuracy's difference.
+  const extensions = html.slice(html.indexOf('<section id="extensions">'));
+  assert.match(
+    extensions,
+    /no augmentation<\/td><td>augmentation: flip 0.5, translate ±1 px → none<\/td>/,
+  );
+  assert.match(
+    extensions,
+    /no dropout<\/td>.*?<td class="number">61.00 %<\/td><td class="number">\+1.00<\/td>/,
+  );
+  assert.match(
+    extensions,
+    /Adaptive BN<\/td>.*?<td class="number">59.90 %<\/td><td class="number">−0.10<\/td>/,
+  );
   assert.doesNotMatch(html, /<script|<link|<img|<iframe|@import|url\(["']?https?:/);
   // Ids stay unique when several SVGs share the page.
   const ids = [...html.matchAll(/\sid="([^"]+)"/g)].map((match) => match[1]);
@@ -194,12 +235,12 @@ Deno.test({
     const stderr = new TextDecoder().decode(output.stderr);
     assert.equal(output.code, 0, stderr);
     const page: BrowserPageSummary = JSON.parse(new TextDecoder().decode(output.stdout));
-    assert.equal(page.figures.length, 9);
+    assert.equal(page.figures.length, 10);
     for (const figure of page.figures) {
       assert.ok(figure.width > 200 && figure.height > 100, `figure too small: ${figure.caption}`);
       assert.ok(figure.marks > 0, `figure without visible marks: ${figure.caption}`);
     }
-    assert.ok(page.tables >= 9, `only ${page.tables} tables`);
+    assert.ok(page.tables >= 12, `only ${page.tables} tables`);
     assert.deepEqual(page.requests, []);
     assert.deepEqual(page.problems, []);
     assert.ok((await Deno.stat(screenshotPath)).size > 10000);

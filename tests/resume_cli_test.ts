@@ -4,6 +4,7 @@
  * --resume; its model file must equal, byte for byte, the one of an uninterrupted run.
  */
 import assert from "node:assert/strict";
+import { loadModel } from "../lib/model_file.ts";
 import { randomKey, uniforms } from "../lib/random.ts";
 import { writeSmallCifar10 } from "./cifar10_fixture.ts";
 import { trainCommand } from "./train_cli_fixture.ts";
@@ -140,6 +141,13 @@ Deno.test("cli/train.ts with dropout, Adam, BN after ReLU, cosine warm-up and au
     }
     await child.stderr.cancel();
     assert.equal(status.success, false, "the run ended before SIGKILL arrived; make it longer");
+    // The checkpoint holds the network as it trains, dropout layers included (BN after ReLU).
+    const checkpoint = await loadModel(`${out}/checkpoint.fcnn`);
+    const block = ["linear", "relu", "batchNorm", "dropout"];
+    assert.deepEqual(
+      checkpoint.network.architecture.layers.map((layer) => layer.kind),
+      [...block, ...block, "linear"],
+    );
     const resumed = await trainCommand(["--data", directory, "--resume", out]).output();
     assert.equal(resumed.code, 0, new TextDecoder().decode(resumed.stderr));
     assert.deepEqual(await Deno.readFile(`${out}/model.fcnn`), expected, "models differ");

@@ -49,6 +49,13 @@ const tinyScale: StudyScale = {
   twoLayer: { stepSize: 5, cycles: 1 },
   overfit: { samples: 20, batchSize: 10, epochs: 3, learningRate: 0.05, validationSize: 20 },
   gradCheck: { features: 3, samples: 4 },
+  extensions: {
+    hiddenSizes: [12, 8],
+    batchSize: 20,
+    epochs: 2,
+    warmupEpochs: 1,
+    preciseBatches: 4,
+  },
 };
 
 /** The results without what varies from run to run (wall-clock times, worker count). */
@@ -86,12 +93,13 @@ Deno.test("runStudy() gives the same results with one worker and with two, and r
 
     const one = await study(data, `${directory}/one`, 1);
     const two = await study(data, `${directory}/two`, 2);
-    const trialCount = 4 + (3 + 2 + 1) + 6 + 4 + 1 + 5;
+    const trialCount = 4 + (3 + 2 + 1) + 6 + 4 + 1 + 5 + 8;
     assert.equal(one.ran.length, trialCount);
     assert.equal(one.stored.length, 0);
     assert.equal(two.ran.length, trialCount);
     assert.equal(comparable(one.results), comparable(two.results));
-    const { bn, lambda, gradcheck } = one.results.experiments;
+    const { bn, lambda, gradcheck, extensions } = one.results.experiments;
+    assert.equal(extensions?.length, 8);
     assert.equal(bn?.length, 4);
     assert.equal(lambda?.coarse.length, 3);
     assert.equal(lambda?.fine.length, 2);
@@ -149,6 +157,6 @@ Deno.test("runStudy() rejects an unknown experiment and a scale that needs more 
         data: { pool: { ...pool, count: 300 }, test: images },
         experiments: ["bn", "dropout" as "bn"],
       }),
-    /Cannot run experiment "dropout": choose from bn, lambda, init, learning-rate, two-layer, gradcheck/,
+    /Cannot run experiment "dropout": choose from bn, lambda, init, learning-rate, two-layer, gradcheck, extensions/,
   );
 });

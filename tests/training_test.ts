@@ -151,7 +151,7 @@ Deno.test("gatherBatch() normalizes with the training statistics and puts sample
   // Over the whole training set, every feature has mean 0 and variance 1.
   const all = gatherBatch(training, normalization, order, 0, training.count).input;
   for (let f = 0; f < 8; f++) {
-    const row = all.data.subarray(f * training.count, (f + 1) * training.count);
+    const row = [...all.data.subarray(f * training.count, (f + 1) * training.count)];
     const mean = row.reduce((sum, value) => sum + value, 0) / row.length;
     const variance = row.reduce((sum, value) => sum + (value - mean) ** 2, 0) / row.length;
     assert.ok(Math.abs(mean) < 1e-12 && Math.abs(variance - 1) < 1e-12);
