@@ -14,7 +14,7 @@
 import type { ImageSet } from "./image_set.ts";
 import type { Normalization } from "./normalization.ts";
 import { type RandomKey, uniforms } from "./random.ts";
-import { type DType, floatArray, type Tensor, tensor } from "./tensor.ts";
+import { type DType, resultArray, type Tensor, tensor } from "./tensor.ts";
 
 /** The layout of an image's features: `channels` planes of `height` × `width`. */
 export interface ImageShape {
@@ -138,7 +138,7 @@ export function gatherAugmentedBatch(
   const { mean, standardDeviation } = normalization;
   const scale = standardDeviation.map((deviation) => 1 / (255 * deviation));
   const offset = mean.map((value, f) => value / standardDeviation[f]);
-  const data = floatArray(dtype, features * size);
+  const data = resultArray(dtype, features * size);
   const plane = height * width;
   // Sample by sample: one image's pixels stay in cache while its column is written.
   for (let j = 0; j < size; j++) {

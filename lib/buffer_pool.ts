@@ -72,12 +72,15 @@ export class BufferPool {
     generation.used = [];
   }
 
-  /** A zeroed buffer of the current generation. */
-  take(dtype: DType, length: number): FloatArray {
+  /**
+   * A buffer of the current generation: zeroed, or with `zeroed` false holding whatever a
+   * step before left in it, for a result that will be written in full.
+   */
+  take(dtype: DType, length: number, zeroed = true): FloatArray {
     if (length < smallestPooledLength) return freshArray(dtype, length);
     const generation = this.#generations[this.#current];
     const reused = generation.free.get(`${dtype}:${length}`)?.pop();
-    const buffer = reused ? reused.fill(0) : freshArray(dtype, length);
+    const buffer = reused ? (zeroed ? reused.fill(0) : reused) : freshArray(dtype, length);
     if (!reused) this.#owner.set(buffer, this.#current);
     generation.used.push(buffer);
     return buffer;
@@ -91,7 +94,7 @@ export class BufferPool {
   keep<T extends Tensor>(value: T): T {
     const owner = this.#owner.get(value.data);
     if (owner === undefined || owner === this.#current) return value;
-    const data = this.take(dtypeOfArray(value.data), value.data.length);
+    const data = this.take(dtypeOfArray(value.data), value.data.length, false);
     data.set(value.data);
     return Object.freeze({ ...value, data }) as T;
   }
@@ -144,10 +147,10 @@ export function withBufferPool<T>(pool: BufferPool, step: () => T): T {
 }
 
 /**
- * A zeroed array of `length` values of `dtype`: from the active pool inside
- * {@linkcode withBufferPool}, newly allocated otherwise. `floatArray` in `tensor.ts` is the
- * public face of this.
+ * An array of `length` values of `dtype`, from the active pool inside
+ * {@linkcode withBufferPool}, newly allocated (so zeroed) otherwise; zeroed in any case unless
+ * `zeroed` is false. `floatArray` and `resultArray` in `tensor.ts` are the faces of this.
  */
-export function allocateFloats(dtype: DType, length: number): FloatArray {
-  return activePool ? activePool.take(dtype, length) : freshArray(dtype, length);
+export function allocateFloats(dtype: DType, length: number, zeroed = true): FloatArray {
+  return activePool ? activePool.take(dtype, length, zeroed) : freshArray(dtype, length);
 }

@@ -11,7 +11,7 @@
 import type { Cifar10 } from "./cifar10.ts";
 import type { ImageSet } from "./image_set.ts";
 import type { Normalization } from "./normalization.ts";
-import { type DType, floatArray, type Tensor, tensor } from "./tensor.ts";
+import { type DType, resultArray, type Tensor, tensor } from "./tensor.ts";
 
 /** Training, validation and test sets. */
 export interface DataSplit {
@@ -154,7 +154,7 @@ export function gatherBatch(
     );
   }
   const size = end - start;
-  const data = floatArray(dtype, features * size);
+  const data = resultArray(dtype, features * size);
   const labels = new Uint8Array(size);
   const { scale, offset } = affineForm(normalization);
   const sources = new Int32Array(size);

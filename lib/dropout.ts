@@ -11,7 +11,7 @@
  */
 import type { RandomKey } from "./random.ts";
 import { uniforms } from "./random.ts";
-import { assertShape, dtypeOf, floatArray, type Tensor, tensor } from "./tensor.ts";
+import { assertShape, dtypeOf, resultArray, type Tensor, tensor } from "./tensor.ts";
 
 /** What {@linkcode dropoutBackward} reads: the mask (0 or 1/(1 − p) per entry). */
 export interface DropoutCache<Units extends number = number, Batch extends number = number> {
@@ -70,7 +70,7 @@ export function dropoutTrainingForward<Units extends number, Batch extends numbe
   name = "Dropout layer",
 ): { output: Tensor<Units, Batch>; cache: DropoutCache<Units, Batch> } {
   const mask = dropoutMask(key, input.rows, input.columns, rate);
-  const data = floatArray(dtypeOf(input), input.data.length);
+  const data = resultArray(dtypeOf(input), input.data.length);
   for (let i = 0; i < data.length; i++) data[i] = input.data[i] * mask.data[i];
   return { output: tensor(input.rows, input.columns, data), cache: { mask, name } };
 }
@@ -101,7 +101,7 @@ export function dropoutBackward<Units extends number, Batch extends number>(
     `${name} backward`,
     "the output gradient must have the shape of the layer's input",
   );
-  const data = floatArray(dtypeOf(outputGradient), mask.data.length);
+  const data = resultArray(dtypeOf(outputGradient), mask.data.length);
   for (let i = 0; i < data.length; i++) data[i] = outputGradient.data[i] * mask.data[i];
   return { inputGradient: tensor(mask.rows, mask.columns, data), parameterGradients: {} };
 }

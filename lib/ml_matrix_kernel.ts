@@ -11,8 +11,8 @@ import { WrapperMatrix1D } from "./deps.ts";
 /**
  * A general matrix product in BLAS terms, row-major: C = op(A) · op(B), where op(X) is X or
  * Xᵀ. `a` holds A (m × k, or k × m when `transposeA`), `b` holds B (k × n, or n × k when
- * `transposeB`), and the m × n result is written into `c`, which the caller has just
- * allocated.
+ * `transposeB`), and the m × n result is written into `c`, every entry of it: `c` may hold
+ * anything before the call.
  */
 export type Gemm = GemmOf<Float64Array>;
 

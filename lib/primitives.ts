@@ -15,6 +15,7 @@ import {
   dtypeOf,
   type FloatArray,
   floatArray,
+  resultArray,
   type Tensor,
   tensor,
 } from "./tensor.ts";
@@ -112,12 +113,12 @@ function product(
   operation: string,
 ): FloatArray {
   if (a.data instanceof Float32Array && b.data instanceof Float32Array) {
-    const c = floatArray("float32", m * n) as Float32Array;
+    const c = resultArray("float32", m * n) as Float32Array;
     currentGemm32()(transposeA, transposeB, m, n, k, a.data, b.data, c);
     return c;
   }
   if (a.data instanceof Float64Array && b.data instanceof Float64Array) {
-    const c = floatArray("float64", m * n) as Float64Array;
+    const c = resultArray("float64", m * n) as Float64Array;
     currentGemm()(transposeA, transposeB, m, n, k, a.data, b.data, c);
     return c;
   }
@@ -142,7 +143,7 @@ export function map<R extends number, C extends number>(
   a: Tensor<R, C>,
   f: (value: number) => number,
 ): Tensor<R, C> {
-  const data = floatArray(dtypeOf(a), a.data.length);
+  const data = resultArray(dtypeOf(a), a.data.length);
   for (let i = 0; i < data.length; i++) data[i] = f(a.data[i]);
   return tensor(a.rows, a.columns, data);
 }
@@ -164,8 +165,50 @@ export function zip<R extends number, C extends number>(
   f: (x: number, y: number) => number,
 ): Tensor<R, C> {
   assertShape(b, a.rows, a.columns, "zip()", "both tensors must have one shape");
-  const data = floatArray(dtypeOf(a), a.data.length);
+  const data = resultArray(dtypeOf(a), a.data.length);
   for (let i = 0; i < data.length; i++) data[i] = f(a.data[i], b.data[i]);
+  return tensor(a.rows, a.columns, data);
+}
+
+/**
+ * max(A, 0) entry by entry, letting NaN through (as NumPy's `maximum` does): ReLU's forward
+ * pass, in a loop of its own rather than {@linkcode map} with a callback, since it runs on
+ * every activation of every update.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { positivePart } from "./primitives.ts";
+ * import { fromRows } from "./tensor.ts";
+ * assert.deepEqual([...positivePart(fromRows([[-1, 2, NaN]])).data], [0, 2, NaN]);
+ * ```
+ */
+export function positivePart<R extends number, C extends number>(a: Tensor<R, C>): Tensor<R, C> {
+  const data = resultArray(dtypeOf(a), a.data.length);
+  const values = a.data;
+  for (let i = 0; i < data.length; i++) data[i] = values[i] <= 0 ? 0 : values[i];
+  return tensor(a.rows, a.columns, data);
+}
+
+/**
+ * B where A > 0, and 0 elsewhere: ReLU's backward pass, with A its input.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { keepWherePositive } from "./primitives.ts";
+ * import { fromRows } from "./tensor.ts";
+ * assert.deepEqual([...keepWherePositive(fromRows([[-1, 2]]), fromRows([[5, 6]])).data], [0, 6]);
+ * ```
+ */
+export function keepWherePositive<R extends number, C extends number>(
+  a: Tensor<R, C>,
+  b: Tensor<NoInfer<R>, NoInfer<C>>,
+): Tensor<R, C> {
+  assertShape(b, a.rows, a.columns, "keepWherePositive()", "both tensors must have one shape");
+  const data = resultArray(dtypeOf(b), a.data.length);
+  const gate = a.data, values = b.data;
+  for (let i = 0; i < data.length; i++) data[i] = gate[i] > 0 ? values[i] : 0;
   return tensor(a.rows, a.columns, data);
 }
 
@@ -185,7 +228,7 @@ export function add<R extends number, C extends number>(
   b: Tensor<NoInfer<R>, NoInfer<C>>,
 ): Tensor<R, C> {
   assertShape(b, a.rows, a.columns, "add()", "both tensors must have one shape");
-  const data = floatArray(dtypeOf(a), a.data.length);
+  const data = resultArray(dtypeOf(a), a.data.length);
   for (let i = 0; i < data.length; i++) data[i] = a.data[i] + b.data[i];
   return tensor(a.rows, a.columns, data);
 }
@@ -206,7 +249,7 @@ export function multiply<R extends number, C extends number>(
   b: Tensor<NoInfer<R>, NoInfer<C>>,
 ): Tensor<R, C> {
   assertShape(b, a.rows, a.columns, "multiply()", "both tensors must have one shape");
-  const data = floatArray(dtypeOf(a), a.data.length);
+  const data = resultArray(dtypeOf(a), a.data.length);
   for (let i = 0; i < data.length; i++) data[i] = a.data[i] * b.data[i];
   return tensor(a.rows, a.columns, data);
 }
@@ -226,7 +269,7 @@ export function scale<R extends number, C extends number>(
   a: Tensor<R, C>,
   factor: number,
 ): Tensor<R, C> {
-  const data = floatArray(dtypeOf(a), a.data.length);
+  const data = resultArray(dtypeOf(a), a.data.length);
   for (let i = 0; i < data.length; i++) data[i] = a.data[i] * factor;
   return tensor(a.rows, a.columns, data);
 }
@@ -248,7 +291,7 @@ export function addScaled<R extends number, C extends number>(
   factor: number,
 ): Tensor<R, C> {
   assertShape(b, a.rows, a.columns, "addScaled()", "both tensors must have one shape");
-  const data = floatArray(dtypeOf(a), a.data.length);
+  const data = resultArray(dtypeOf(a), a.data.length);
   for (let i = 0; i < data.length; i++) data[i] = a.data[i] + factor * b.data[i];
   return tensor(a.rows, a.columns, data);
 }
@@ -261,7 +304,7 @@ function broadcastColumn<R extends number, C extends number>(
   combine: "add" | "subtract" | "multiply",
 ): Tensor<R, C> {
   assertShape(column, a.rows, 1, `${operation}()`, "the column must have one entry per row of A");
-  const data = floatArray(dtypeOf(a), a.data.length);
+  const data = resultArray(dtypeOf(a), a.data.length);
   const { columns } = a;
   for (let i = 0; i < a.rows; i++) {
     const value = column.data[i];
@@ -342,7 +385,7 @@ export function multiplyColumn<R extends number, C extends number>(
  * ```
  */
 export function sumRows<R extends number, C extends number>(a: Tensor<R, C>): Tensor<R, 1> {
-  const data = floatArray(dtypeOf(a), a.rows);
+  const data = resultArray(dtypeOf(a), a.rows);
   for (let i = 0; i < a.rows; i++) {
     let sum = 0;
     const offset = i * a.columns;

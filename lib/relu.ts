@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { map, zip } from "./primitives.ts";
+import { keepWherePositive, positivePart } from "./primitives.ts";
 import { assertShape, type Tensor } from "./tensor.ts";
 
 /** What {@linkcode reluBackward} reads: the layer's input. */
@@ -27,8 +27,8 @@ export function reluForward<Units extends number, Batch extends number>(
   input: Tensor<Units, Batch>,
   name = "ReLU layer",
 ): { output: Tensor<Units, Batch>; cache: ReluCache<Units, Batch> } {
-  // "value <= 0 ? 0 : value" lets NaN through (as NumPy's maximum does), so bad input is not hidden.
-  return { output: map(input, (value) => (value <= 0 ? 0 : value)), cache: { input, name } };
+  // positivePart lets NaN through (as NumPy's maximum does), so bad input is not hidden.
+  return { output: positivePart(input), cache: { input, name } };
 }
 
 /**
@@ -56,7 +56,7 @@ export function reluBackward<Units extends number, Batch extends number>(
     "the output gradient must have the shape of the layer's input",
   );
   return {
-    inputGradient: zip(input, outputGradient, (value, gradient) => (value > 0 ? gradient : 0)),
+    inputGradient: keepWherePositive(input, outputGradient),
     parameterGradients: {},
   };
 }

@@ -7,7 +7,7 @@
  * @module
  */
 import { DataError } from "./errors.ts";
-import { dtypeOf, floatArray, type Tensor, tensor } from "./tensor.ts";
+import { dtypeOf, resultArray, type Tensor, tensor } from "./tensor.ts";
 
 /** One class index per sample, each an integer in [0, classes). */
 export type Labels = ArrayLike<number>;
@@ -61,7 +61,7 @@ export function softmax<Classes extends number, Batch extends number>(
   logits: Tensor<Classes, Batch>,
 ): Tensor<Classes, Batch> {
   const { rows, columns } = logits;
-  const data = floatArray(dtypeOf(logits), rows * columns);
+  const data = resultArray(dtypeOf(logits), rows * columns);
   for (let j = 0; j < columns; j++) {
     let largest = -Infinity;
     for (let i = 0; i < rows; i++) largest = Math.max(largest, logits.data[i * columns + j]);

@@ -63,6 +63,24 @@ export function floatArray(dtype: DType, length: number): FloatArray {
 }
 
 /**
+ * An array of `length` values of `dtype` for a result that its maker writes in full before
+ * anyone reads it: inside a training step its values are whatever a step before left there
+ * (zeroing costs a pass over memory that nothing needs); elsewhere it is zeroed.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { resultArray } from "./tensor.ts";
+ * const values = resultArray("float64", 2);
+ * values.set([1, 2]);
+ * assert.deepEqual([...values], [1, 2]);
+ * ```
+ */
+export function resultArray(dtype: DType, length: number): FloatArray {
+  return allocateFloats(dtype, length, false);
+}
+
+/**
  * The tensor with its values converted to `dtype` (rounded to nearest for float32), or the
  * tensor itself when it already has that type.
  *

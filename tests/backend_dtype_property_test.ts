@@ -1,7 +1,7 @@
 /**
  * Every backend and number type computes what the reference does: random k-layer networks
  * (batch norm before or after the ReLU, dropout, λ) evaluated forward and backward by each
- * kernel in float64 and float32, against ml-matrix in float64.
+ * kernel in float64 and float32, in reused training buffers, against ml-matrix in float64.
  *
  * Errors are normwise, ‖candidate − reference‖ / max(‖reference‖, ‖all‖) per tensor, where ‖all‖
  * is the norm of all the network's reference gradients (for a gradient; a forward output is
@@ -15,6 +15,7 @@
  */
 import assert from "node:assert/strict";
 import { type BackendName, useBackend } from "../lib/backend.ts";
+import { BufferPool, withBufferPool } from "../lib/buffer_pool.ts";
 import { fc } from "../lib/deps.ts";
 import { buildNetworkCase, networkCaseDescriptions } from "../lib/network_cases.ts";
 import { castNetwork, parameterNames } from "../lib/network.ts";
@@ -65,14 +66,24 @@ for (const backend of backends) {
                 dropoutKey,
               );
               useBackend(backend);
-              const candidate = trainingGradients(
-                castNetwork(network, dtype),
-                castTensor(input, dtype),
-                labels,
-                lambda,
-                undefined,
-                dropoutKey,
-              );
+              // Three steps in one buffer pool: the third reuses the first's buffers, stale
+              // values and all, as training does; every result must be written in full.
+              const pool = new BufferPool();
+              const step = () => {
+                pool.beginStep();
+                return withBufferPool(pool, () =>
+                  trainingGradients(
+                    castNetwork(network, dtype),
+                    castTensor(input, dtype),
+                    labels,
+                    lambda,
+                    undefined,
+                    dropoutKey,
+                  ));
+              };
+              step();
+              step();
+              const candidate = step();
               const gradientScale = norm(
                 reference.gradients.flatMap((layer) =>
                   parameterNames.flatMap((name) => [...(layer[name]?.data ?? [])])

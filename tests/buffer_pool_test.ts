@@ -13,7 +13,7 @@ import { castNetwork, initializeNetwork, type Network } from "../lib/network.ts"
 import { normalizationOf } from "../lib/normalization.ts";
 import { adam, type Optimizer } from "../lib/optimizer.ts";
 import { randomKey, uniforms } from "../lib/random.ts";
-import { castTensor, type DType, type Tensor, zeros } from "../lib/tensor.ts";
+import { castTensor, type DType, resultArray, type Tensor, zeros } from "../lib/tensor.ts";
 import {
   train,
   type TrainingEvent,
@@ -177,8 +177,14 @@ Deno.test("BufferPool.keep() copies a tensor carried over from the other generat
   assert.equal(pool.keep(current), current, "made in this step: kept as it is");
   const outside = zeros(32, 32);
   assert.equal(pool.keep(outside), outside, "not pooled: kept as it is");
+  made.data.fill(7); // what a step would have left in it
   pool.beginStep();
   const reused = withBufferPool(pool, () => zeros(32, 32));
-  assert.equal(reused.data, made.data, "two steps later the buffer is reused, zeroed");
-  assert.ok(reused.data.every((value) => value === 0));
+  assert.equal(reused.data, made.data, "two steps later the buffer is reused");
+  assert.ok(reused.data.every((value) => value === 0), "zeros() gets it zeroed");
+  made.data.fill(7);
+  pool.beginStep();
+  pool.beginStep();
+  const result = withBufferPool(pool, () => resultArray("float64", 32 * 32));
+  assert.equal(result, made.data, "resultArray() takes it as it is");
 });
