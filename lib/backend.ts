@@ -13,8 +13,9 @@
  *
  * @module
  */
-import { type Gemm, type Gemm32, mlMatrixGemm } from "./ml_matrix_kernel.ts";
+import { type Axpy, type Gemm, type Gemm32, mlMatrixGemm } from "./ml_matrix_kernel.ts";
 import {
+  openBlasAxpy,
   openBlasCandidatePaths,
   openBlasGemm,
   openBlasGemm32,
@@ -35,11 +36,15 @@ export type BackendName = "openblas" | "wasm" | "ml-matrix";
 /** A kernel by name, or `"auto"`: OpenBLAS where it can be loaded, WebAssembly otherwise. */
 export type BackendPreference = BackendName | "auto";
 
-/** A chosen kernel (its float64 and float32 products), with a one-line notice saying which and why. */
+/**
+ * A chosen kernel — its float64 and float32 products, and its axpy where it has one (else the
+ * primitives loop in TypeScript) — with a one-line notice saying which and why.
+ */
 export interface Backend {
   name: BackendName;
   gemm: Gemm;
   gemm32: Gemm32;
+  axpy?: Axpy;
   reason: string;
 }
 
@@ -131,6 +136,7 @@ export function selectBackend(
       name: "openblas",
       gemm: openBlasGemm(opening.library),
       gemm32: openBlasGemm32(opening.library),
+      axpy: openBlasAxpy(opening.library),
       reason: `matrix products: OpenBLAS via FFI (${opening.path})`,
     };
   }
@@ -238,6 +244,21 @@ export function currentGemm(): Gemm {
  */
 export function currentGemm32(): Gemm32 {
   return currentBackend().gemm32;
+}
+
+/**
+ * The process-wide {@linkcode Axpy}, or undefined when the backend has none.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { currentAxpy, useBackend } from "./backend.ts";
+ * useBackend("ml-matrix");
+ * assert.equal(currentAxpy(), undefined);
+ * ```
+ */
+export function currentAxpy(): Axpy | undefined {
+  return currentBackend().axpy;
 }
 
 function currentBackend(): Backend {

@@ -19,6 +19,16 @@ export type Gemm = GemmOf<Float64Array>;
 /** {@linkcode Gemm} in float32: the same contract on `Float32Array`s. */
 export type Gemm32 = GemmOf<Float32Array>;
 
+/**
+ * y ← α x + y over two arrays of one type and length (BLAS's axpy), in place: only for a
+ * result its caller has just made.
+ */
+export type Axpy = (
+  alpha: number,
+  x: Float64Array | Float32Array,
+  y: Float64Array | Float32Array,
+) => void;
+
 /** A {@linkcode Gemm} over one kind of float array. */
 export type GemmOf<Values extends Float64Array | Float32Array> = (
   transposeA: boolean,

@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { currentGemm, currentGemm32 } from "./backend.ts";
+import { currentAxpy, currentGemm, currentGemm32 } from "./backend.ts";
 import {
   assertShape,
   dtypeOf,
@@ -274,8 +274,13 @@ export function scale<R extends number, C extends number>(
   return tensor(a.rows, a.columns, data);
 }
 
+/** Below this many entries a TypeScript loop costs less than a call into the backend's axpy. */
+const smallestAxpyLength = 4096;
+
 /**
- * A + factor · B, in one pass (BLAS's axpy, without writing into B).
+ * A + factor · B, in one pass (BLAS's axpy, without writing into B): by the backend's axpy
+ * where it has one (OpenBLAS), which may fuse the multiply-add and so round once where the
+ * loop rounds twice.
  *
  * @example
  * ```ts
@@ -292,7 +297,13 @@ export function addScaled<R extends number, C extends number>(
 ): Tensor<R, C> {
   assertShape(b, a.rows, a.columns, "addScaled()", "both tensors must have one shape");
   const data = resultArray(dtypeOf(a), a.data.length);
-  for (let i = 0; i < data.length; i++) data[i] = a.data[i] + factor * b.data[i];
+  const axpy = data.length >= smallestAxpyLength && dtypeOf(b) === dtypeOf(a)
+    ? currentAxpy()
+    : undefined;
+  if (axpy) {
+    data.set(a.data);
+    axpy(factor, b.data, data);
+  } else for (let i = 0; i < data.length; i++) data[i] = a.data[i] + factor * b.data[i];
   return tensor(a.rows, a.columns, data);
 }
 
