@@ -7,6 +7,7 @@ import { readCifar10 } from "../lib/cifar10.ts";
 import { splitCifar10 } from "../lib/dataset.ts";
 import { evaluateImageSet } from "../lib/evaluation.ts";
 import { loadModel } from "../lib/model_file.ts";
+import { castNetwork } from "../lib/network.ts";
 import { writeSmallCifar10 } from "./cifar10_fixture.ts";
 import { runTrain } from "./train_cli_fixture.ts";
 
@@ -59,6 +60,53 @@ Deno.test("cli/train.ts trains, writes metrics.json and a model that evaluates t
   }
 });
 
+Deno.test("cli/train.ts --dtype float32 trains in float32 and saves a model that evaluates the same", async () => {
+  const directory = await Deno.makeTempDir();
+  try {
+    await writeSmallCifar10(directory, 60);
+    const out = `${directory}/run`;
+    const result = await runTrain([
+      "--data",
+      directory,
+      "--validation",
+      "50",
+      "--hidden",
+      "20,10",
+      "--batch-size",
+      "25",
+      "--epochs",
+      "3",
+      "--schedule",
+      "constant",
+      "--learning-rate",
+      "0.05",
+      "--dtype",
+      "float32",
+      "--out",
+      out,
+    ]);
+    assert.equal(result.code, 0, result.stderr);
+    const metrics = JSON.parse(await Deno.readTextFile(`${out}/metrics.json`));
+    assert.ok(metrics.test.accuracy > 0.5, `test accuracy ${metrics.test.accuracy}`);
+    const model = await loadModel(`${out}/model.fcnn`);
+    const weights = model.network.parameters.flatMap((layer) =>
+      Object.values(layer).flatMap((value) => [...value!.data])
+    );
+    assert.ok(weights.every((value) => Math.fround(value) === value), "float32 values, widened");
+    const data = splitCifar10(await readCifar10(directory), { validationSize: 50 });
+    const reloaded = evaluateImageSet(
+      castNetwork(model.network, "float32"),
+      data.test,
+      model.normalization!,
+      0.005,
+    );
+    assert.equal(reloaded.metrics.accuracy, metrics.test.accuracy);
+    assert.equal(reloaded.metrics.loss, metrics.test.loss);
+  } finally {
+    await Deno.remove(directory, { recursive: true });
+  }
+});
+
 Deno.test("cli/train.ts names the flag and the problem for bad options, without a stack trace", async () => {
   const cases: [string[], RegExp][] = [
     [["--lambda=-1"], /--lambda must be a number ≥ 0, got -1/],
@@ -69,6 +117,7 @@ Deno.test("cli/train.ts names the flag and the problem for bad options, without 
     [["--learning-rat", "0.1"], /Unknown option '--learning-rat'/],
     [["--epochs", "0"], /--epochs must be an integer ≥ 1, got 0/],
     [["--optimizer", "rmsprop"], /--optimizer must be one of sgd, adam/],
+    [["--dtype", "float16"], /--dtype must be one of float64, float32/],
     [["--weight-decay", "0.1"], /--weight-decay 0.1 is for --optimizer adam/],
     [["--optimizer", "adam", "--momentum", "0.9"], /--momentum 0.9 is for --optimizer sgd/],
     [["--bn-placement", "middle"], /--bn-placement must be one of before, after/],
