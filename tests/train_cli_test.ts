@@ -11,26 +11,33 @@ import { castNetwork } from "../lib/network.ts";
 import { writeSmallCifar10 } from "./cifar10_fixture.ts";
 import { runTrain } from "./train_cli_fixture.ts";
 
+/** Three epochs of a [20, 10] network on the fixture in `directory`: 60 test samples. */
+function smallRun(directory: string): string[] {
+  return [
+    "--data",
+    directory,
+    "--validation",
+    "50",
+    "--hidden",
+    "20,10",
+    "--batch-size",
+    "25",
+    "--epochs",
+    "3",
+    "--schedule",
+    "constant",
+    "--learning-rate",
+    "0.05",
+  ];
+}
+
 Deno.test("cli/train.ts trains, writes metrics.json and a model that evaluates to the same accuracy", async () => {
   const directory = await Deno.makeTempDir();
   try {
     await writeSmallCifar10(directory, 60);
     const out = `${directory}/run`;
     const result = await runTrain([
-      "--data",
-      directory,
-      "--validation",
-      "50",
-      "--hidden",
-      "20,10",
-      "--batch-size",
-      "25",
-      "--epochs",
-      "3",
-      "--schedule",
-      "constant",
-      "--learning-rate",
-      "0.05",
+      ...smallRun(directory),
       "--momentum",
       "0.9",
       "--seed",
@@ -66,20 +73,7 @@ Deno.test("cli/train.ts --dtype float32 trains in float32 and saves a model that
     await writeSmallCifar10(directory, 60);
     const out = `${directory}/run`;
     const result = await runTrain([
-      "--data",
-      directory,
-      "--validation",
-      "50",
-      "--hidden",
-      "20,10",
-      "--batch-size",
-      "25",
-      "--epochs",
-      "3",
-      "--schedule",
-      "constant",
-      "--learning-rate",
-      "0.05",
+      ...smallRun(directory),
       "--dtype",
       "float32",
       "--out",
