@@ -12,12 +12,13 @@
  * @module
  */
 import {
-  addColumn,
-  addScaled,
-  multiply,
+  centerAndScaleRows,
   multiplyColumn,
+  projectOutRows,
+  rowDots,
+  rowMeansAndVariances,
   scale,
-  subtractColumn,
+  scaleAndShiftRows,
   sumRows,
   zip,
 } from "./primitives.ts";
@@ -76,7 +77,7 @@ function applyAffine<Units extends number, Batch extends number>(
   normalized: Tensor<Units, Batch>,
 ): Tensor<Units, Batch> {
   if (!parameters.scale || !parameters.shift) return normalized;
-  return addColumn(multiplyColumn(normalized, parameters.scale), parameters.shift);
+  return scaleAndShiftRows(normalized, parameters.scale, parameters.shift);
 }
 
 /**
@@ -94,11 +95,7 @@ function applyAffine<Units extends number, Batch extends number>(
 export function batchStatistics<Units extends number, Batch extends number>(
   input: Tensor<Units, Batch>,
 ): BatchNormStatistics<Units> {
-  const count = input.columns;
-  const mean = scale(sumRows(input), 1 / count);
-  const centered = subtractColumn(input, mean);
-  const variance = scale(sumRows(multiply(centered, centered)), 1 / count);
-  return { mean, variance };
+  return rowMeansAndVariances(input);
 }
 
 /**
@@ -127,10 +124,7 @@ export function batchNormTrainingForward<Units extends number, Batch extends num
   checkParameters(parameters, input.rows, `${name} forward`);
   const statistics = batchStatistics(input);
   const inverseStandardDeviation = inverseStandardDeviationOf(statistics.variance, epsilon);
-  const normalized = multiplyColumn(
-    subtractColumn(input, statistics.mean),
-    inverseStandardDeviation,
-  );
+  const normalized = centerAndScaleRows(input, statistics.mean, inverseStandardDeviation);
   return {
     output: applyAffine(parameters, normalized),
     cache: { normalized, inverseStandardDeviation, scale: parameters.scale, name },
@@ -163,8 +157,9 @@ export function batchNormEvaluationForward<Units extends number, Batch extends n
   const reason = "the moving averages must have one entry per unit of the input";
   assertShape(statistics.mean, input.rows, 1, `${name} forward`, reason);
   assertShape(statistics.variance, input.rows, 1, `${name} forward`, reason);
-  const normalized = multiplyColumn(
-    subtractColumn(input, statistics.mean),
+  const normalized = centerAndScaleRows(
+    input,
+    statistics.mean,
     inverseStandardDeviationOf(statistics.variance, epsilon),
   );
   return applyAffine(parameters, normalized);
@@ -227,15 +222,16 @@ export function batchNormBackward<Units extends number, Batch extends number>(
   const count = normalized.columns;
   const normalizedGradient = gamma ? multiplyColumn(outputGradient, gamma) : outputGradient;
   const meanGradient = scale(sumRows(normalizedGradient), 1 / count);
-  const meanProjection = scale(sumRows(multiply(normalizedGradient, normalized)), 1 / count);
-  const projected = addScaled(
-    subtractColumn(normalizedGradient, meanGradient),
-    multiplyColumn(normalized, meanProjection),
-    -1,
+  const meanProjection = scale(rowDots(normalizedGradient, normalized), 1 / count);
+  const inputGradient = projectOutRows(
+    normalizedGradient,
+    normalized,
+    meanGradient,
+    meanProjection,
+    inverseStandardDeviation,
   );
-  const inputGradient = multiplyColumn(projected, inverseStandardDeviation);
   const parameterGradients: BatchNormParameters<Units> = gamma
-    ? { scale: sumRows(multiply(outputGradient, normalized)), shift: sumRows(outputGradient) }
+    ? { scale: rowDots(outputGradient, normalized), shift: sumRows(outputGradient) }
     : {};
   return { inputGradient, parameterGradients };
 }

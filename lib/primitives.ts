@@ -443,3 +443,163 @@ export function sumOfSquares(a: Tensor): number {
   for (let i = 0; i < a.data.length; i++) sum += a.data[i] * a.data[i];
   return sum;
 }
+
+/**
+ * Per row i, (A(i, j) − center_i) · factor_i: centring and scaling a batch per unit in one
+ * pass. For float64 the same bits as `multiplyColumn(subtractColumn(a, center), factor)`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { centerAndScaleRows } from "./primitives.ts";
+ * import { column, fromRows } from "./tensor.ts";
+ * assert.deepEqual([...centerAndScaleRows(fromRows([[1, 3], [4, 8]]), column([2, 6]), column([1, 0.5])).data], [-1, 1, -1, 1]);
+ * ```
+ */
+export function centerAndScaleRows<R extends number, C extends number>(
+  a: Tensor<R, C>,
+  center: Tensor<NoInfer<R>, 1>,
+  factor: Tensor<NoInfer<R>, 1>,
+): Tensor<R, C> {
+  const reason = "the column must have one entry per row of A";
+  assertShape(center, a.rows, 1, "centerAndScaleRows()", reason);
+  assertShape(factor, a.rows, 1, "centerAndScaleRows()", reason);
+  const data = resultArray(dtypeOf(a), a.data.length);
+  const { columns } = a, values = a.data;
+  for (let i = 0; i < a.rows; i++) {
+    const shift = center.data[i], multiplier = factor.data[i], offset = i * columns;
+    for (let j = offset; j < offset + columns; j++) data[j] = (values[j] - shift) * multiplier;
+  }
+  return tensor(a.rows, a.columns, data);
+}
+
+/**
+ * Per row i, A(i, j) · factor_i + shift_i: a per-unit affine map (batch norm's γ and β) in one
+ * pass. For float64 the same bits as `addColumn(multiplyColumn(a, factor), shift)`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { scaleAndShiftRows } from "./primitives.ts";
+ * import { column, fromRows } from "./tensor.ts";
+ * assert.deepEqual([...scaleAndShiftRows(fromRows([[1, 2], [3, 4]]), column([2, 0]), column([1, 5])).data], [3, 5, 5, 5]);
+ * ```
+ */
+export function scaleAndShiftRows<R extends number, C extends number>(
+  a: Tensor<R, C>,
+  factor: Tensor<NoInfer<R>, 1>,
+  shift: Tensor<NoInfer<R>, 1>,
+): Tensor<R, C> {
+  const reason = "the column must have one entry per row of A";
+  assertShape(factor, a.rows, 1, "scaleAndShiftRows()", reason);
+  assertShape(shift, a.rows, 1, "scaleAndShiftRows()", reason);
+  const data = resultArray(dtypeOf(a), a.data.length);
+  const { columns } = a, values = a.data;
+  for (let i = 0; i < a.rows; i++) {
+    const multiplier = factor.data[i], offset = shift.data[i], start = i * columns;
+    for (let j = start; j < start + columns; j++) data[j] = values[j] * multiplier + offset;
+  }
+  return tensor(a.rows, a.columns, data);
+}
+
+/**
+ * Per row i, Σ_j A(i, j) · B(i, j), as a column: `sumRows(multiply(a, b))` (the same bits)
+ * without the product tensor.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { rowDots } from "./primitives.ts";
+ * import { fromRows } from "./tensor.ts";
+ * assert.deepEqual([...rowDots(fromRows([[1, 2], [3, 4]]), fromRows([[5, 6], [7, 8]])).data], [17, 53]);
+ * ```
+ */
+export function rowDots<R extends number, C extends number>(
+  a: Tensor<R, C>,
+  b: Tensor<NoInfer<R>, NoInfer<C>>,
+): Tensor<R, 1> {
+  assertShape(b, a.rows, a.columns, "rowDots()", "both tensors must have one shape");
+  const data = resultArray(dtypeOf(a), a.rows);
+  const { columns } = a, left = a.data, right = b.data;
+  for (let i = 0; i < a.rows; i++) {
+    let sum = 0;
+    const offset = i * columns;
+    for (let j = offset; j < offset + columns; j++) sum += left[j] * right[j];
+    data[i] = sum;
+  }
+  return tensor(a.rows, 1, data);
+}
+
+/**
+ * Per row i, the mean μ_i = (Σ_j A(i, j)) · (1/n) and the biased variance
+ * (Σ_j (A(i, j) − μ_i)²) · (1/n) over the n columns, in two passes and no temporary tensor
+ * (for float64 the same bits as computing them through `sumRows`, `subtractColumn` and
+ * `multiply`).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { rowMeansAndVariances } from "./primitives.ts";
+ * import { fromRows } from "./tensor.ts";
+ * const { mean, variance } = rowMeansAndVariances(fromRows([[1, 3], [2, 2]]));
+ * assert.deepEqual([...mean.data, ...variance.data], [2, 2, 1, 0]);
+ * ```
+ */
+export function rowMeansAndVariances<R extends number, C extends number>(
+  a: Tensor<R, C>,
+): { mean: Tensor<R, 1>; variance: Tensor<R, 1> } {
+  const dtype = dtypeOf(a);
+  const mean = resultArray(dtype, a.rows), variance = resultArray(dtype, a.rows);
+  const { columns } = a, values = a.data, reciprocal = 1 / columns;
+  for (let i = 0; i < a.rows; i++) {
+    const offset = i * columns;
+    let sum = 0;
+    for (let j = offset; j < offset + columns; j++) sum += values[j];
+    mean[i] = sum * reciprocal;
+    const center = mean[i];
+    let squares = 0;
+    for (let j = offset; j < offset + columns; j++) {
+      const centered = values[j] - center;
+      squares += centered * centered;
+    }
+    variance[i] = squares * reciprocal;
+  }
+  return { mean: tensor(a.rows, 1, mean), variance: tensor(a.rows, 1, variance) };
+}
+
+/**
+ * Per row i, ((G(i, j) − a_i) − X(i, j) · b_i) · c_i: batch norm's input gradient from the
+ * normalized gradient G, the normalized input X and three per-unit columns, in one pass. For
+ * float64 the same bits as `multiplyColumn(addScaled(subtractColumn(g, a), multiplyColumn(x, b),
+ * −1), c)`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { projectOutRows } from "./primitives.ts";
+ * import { column, fromRows } from "./tensor.ts";
+ * const g = fromRows([[3, 5]]), x = fromRows([[1, -1]]);
+ * assert.deepEqual([...projectOutRows(g, x, column([4]), column([1]), column([2])).data], [-4, 4]);
+ * ```
+ */
+export function projectOutRows<R extends number, C extends number>(
+  g: Tensor<R, C>,
+  x: Tensor<NoInfer<R>, NoInfer<C>>,
+  a: Tensor<NoInfer<R>, 1>,
+  b: Tensor<NoInfer<R>, 1>,
+  c: Tensor<NoInfer<R>, 1>,
+): Tensor<R, C> {
+  assertShape(x, g.rows, g.columns, "projectOutRows()", "both tensors must have one shape");
+  for (const value of [a, b, c]) {
+    assertShape(value, g.rows, 1, "projectOutRows()", "the columns must have one entry per row");
+  }
+  const data = resultArray(dtypeOf(g), g.data.length);
+  const { columns } = g, gradient = g.data, normalized = x.data;
+  for (let i = 0; i < g.rows; i++) {
+    const mean = a.data[i], projection = b.data[i], factor = c.data[i], offset = i * columns;
+    for (let j = offset; j < offset + columns; j++) {
+      data[j] = (gradient[j] - mean - normalized[j] * projection) * factor;
+    }
+  }
+  return tensor(g.rows, g.columns, data);
+}
