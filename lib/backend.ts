@@ -21,14 +21,7 @@ import {
   openBlasGemm32,
   openOpenBlas,
 } from "./openblas_kernel.ts";
-import { wasmGemm } from "./wasm_kernel.ts";
-
-// TEMPORARY until the float32 WebAssembly kernel lands: float32 through the float64 kernel.
-const wasmGemm32: Gemm32 = (transposeA, transposeB, m, n, k, a, b, c) => {
-  const product = new Float64Array(m * n);
-  wasmGemm(transposeA, transposeB, m, n, k, Float64Array.from(a), Float64Array.from(b), product);
-  c.set(product);
-};
+import { wasmGemm32Parallel, wasmGemmParallel } from "./wasm_parallel_kernel.ts";
 
 /** A kernel that computes matrix products. */
 export type BackendName = "openblas" | "wasm" | "ml-matrix";
@@ -86,7 +79,7 @@ function ffiGranted(): boolean {
  * const c = new Float64Array(1);
  * backend.gemm(false, false, 1, 1, 2, new Float64Array([1, 2]), new Float64Array([3, 4]), c);
  * assert.equal(c[0], 11);
- * assert.equal(selectBackend("wasm").reason, "matrix products: WebAssembly SIMD");
+ * assert.equal(selectBackend("wasm").reason, "matrix products: WebAssembly SIMD (two threads)");
  * assert.throws(
  *   () => selectBackend("openblas", { libraryPaths: ["/nonexistent/libopenblas.so.0"] }),
  *   /Cannot use the OpenBLAS backend/,
@@ -112,9 +105,9 @@ export function selectBackend(
   };
   const wasm: Backend = {
     name: "wasm",
-    gemm: wasmGemm,
-    gemm32: wasmGemm32,
-    reason: "matrix products: WebAssembly SIMD",
+    gemm: wasmGemmParallel,
+    gemm32: wasmGemm32Parallel,
+    reason: "matrix products: WebAssembly SIMD (two threads)",
   };
   if (preference === "ml-matrix") return mlMatrix;
   if (preference === "wasm") return wasm;

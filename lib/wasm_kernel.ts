@@ -1,57 +1,149 @@
 /**
- * A {@linkcode Gemm} computed by a WebAssembly SIMD kernel: `kernels/gemm.wat`, assembled into
- * `wasm_gemm_bytes.ts`, so it loads with no permission and no file read, including when the
- * library is imported from a URL. About 20–24 GFLOP/s on one x86-64 core at the first layer's
- * shapes (50 × 3072, batch 100), 8 to 20 times ml-matrix.
+ * {@linkcode Gemm} and {@linkcode Gemm32} computed by a WebAssembly SIMD kernel:
+ * `kernels/gemm.wat`, assembled into `wasm_gemm_bytes.ts`, so it loads with no permission and
+ * no file read, including when the library is imported from a URL. On one x86-64 core at the
+ * first layer's shapes (50 × 3072, batch 100): about 20–24 GFLOP/s in float64, 8 to 20 times
+ * ml-matrix, and about twice that in float32.
  *
  * Each call copies A and B into the module's memory, multiplies there (packing panels of A and
- * B, then a register-blocked 5 × 4 micro-kernel; see the source's header), and copies C out.
- * The memory grows to the largest product asked of it and is kept for the next call.
+ * B, then a register-blocked micro-kernel: 5 × 4 doubles or 5 × 8 floats; see the source's
+ * header), and copies C out. The memory grows to the largest product asked of it and is kept
+ * for the next call.
  *
  * @module
  */
-import type { Gemm } from "./ml_matrix_kernel.ts";
+import type { Gemm, Gemm32, GemmOf } from "./ml_matrix_kernel.ts";
 import { relaxedSimdGemmModule, simdGemmModule } from "./wasm_gemm_bytes.ts";
 
-/** The exports of `kernels/gemm.wat`. */
-interface GemmKernel {
+/**
+ * One of the products `kernels/gemm.wat` exports: C = op(A) · op(B), C m × n, where `a`, `b`,
+ * `c` and `workspace` are byte offsets into the kernel's memory, and `lda`, `ldb`, `ldc` the
+ * elements between consecutive rows of A, B and C as stored (BLAS's leading dimensions).
+ * Transpositions are 1 or 0; m, n, k are at least 1.
+ */
+export type KernelProduct = (
+  transposeA: number,
+  transposeB: number,
+  m: number,
+  n: number,
+  k: number,
+  a: number,
+  lda: number,
+  b: number,
+  ldb: number,
+  c: number,
+  ldc: number,
+  workspace: number,
+) => void;
+
+/** An instance of `kernels/gemm.wat`: its memory and its exports. */
+export interface GemmKernel {
   memory: WebAssembly.Memory;
-  /** Bytes of scratch space `gemm` needs after its `workspace` argument. */
+  /** Bytes of scratch space a product needs at its `workspace` argument. */
   workspaceBytes: number;
-  gemm: (
-    transposeA: number,
-    transposeB: number,
-    m: number,
-    n: number,
-    k: number,
-    a: number,
-    b: number,
-    c: number,
-    workspace: number,
-  ) => void;
+  /** The float64 product: 5 × 4 tiles of f64x2 lanes. */
+  gemm64: KernelProduct;
+  /** The float32 product: 5 × 8 tiles of f32x4 lanes. */
+  gemm32: KernelProduct;
 }
 
 /** A 32-bit WebAssembly memory holds at most 65,536 pages of 64 KiB. */
 const pageBytes = 65_536;
 const maximumMemoryBytes = 65_536 * pageBytes;
 
-function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
-  return Uint8Array.from(atob(text), (character) => character.charCodeAt(0));
+/**
+ * The bytes of one of the base64-encoded modules of `wasm_gemm_bytes.ts`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { decodeGemmModule } from "./wasm_kernel.ts";
+ * import { simdGemmModule } from "./wasm_gemm_bytes.ts";
+ * assert.ok(WebAssembly.validate(decodeGemmModule(simdGemmModule)));
+ * ```
+ */
+export function decodeGemmModule(encodedModule: string): Uint8Array<ArrayBuffer> {
+  return Uint8Array.from(atob(encodedModule), (character) => character.charCodeAt(0));
 }
 
-function instantiateKernel(encodedModule: string): GemmKernel {
-  const instance = new WebAssembly.Instance(new WebAssembly.Module(decodeBase64(encodedModule)));
-  const { memory, workspaceBytes, gemm } = instance.exports;
+/**
+ * Instantiates a compiled build of `kernels/gemm.wat`: with its own memory, or, for the
+ * shared-memory builds, with `memory` as its `env.memory`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { decodeGemmModule, instantiateGemmKernel } from "./wasm_kernel.ts";
+ * import { simdGemmModule } from "./wasm_gemm_bytes.ts";
+ * const kernel = instantiateGemmKernel(new WebAssembly.Module(decodeGemmModule(simdGemmModule)));
+ * assert.ok(kernel.workspaceBytes > 0);
+ * ```
+ */
+export function instantiateGemmKernel(
+  module: WebAssembly.Module,
+  memory?: WebAssembly.Memory,
+): GemmKernel {
+  const instance = new WebAssembly.Instance(
+    module,
+    memory === undefined ? {} : { env: { memory } },
+  );
+  const { workspaceBytes, gemm64, gemm32 } = instance.exports;
+  const kernelMemory = memory ?? instance.exports.memory;
   if (
-    !(memory instanceof WebAssembly.Memory) || !(workspaceBytes instanceof WebAssembly.Global) ||
-    typeof gemm !== "function"
+    !(kernelMemory instanceof WebAssembly.Memory) ||
+    !(workspaceBytes instanceof WebAssembly.Global) ||
+    typeof gemm64 !== "function" || typeof gemm32 !== "function"
   ) {
     throw new TypeError(
       "Cannot use the WebAssembly kernel: the embedded module does not export memory, " +
-        "workspaceBytes and gemm; rebuild lib/wasm_gemm_bytes.ts with `deno task build:wasm`",
+        "workspaceBytes, gemm64 and gemm32; rebuild lib/wasm_gemm_bytes.ts with " +
+        "`deno task build:wasm`",
     );
   }
-  return { memory, workspaceBytes: workspaceBytes.value, gemm: (...values) => gemm(...values) };
+  return {
+    memory: kernelMemory,
+    workspaceBytes: workspaceBytes.value,
+    gemm64: (...values) => gemm64(...values),
+    gemm32: (...values) => gemm32(...values),
+  };
+}
+
+/** What differs between the float64 and the float32 product. */
+export interface Precision<Values extends Float64Array | Float32Array> {
+  /** Bytes an element. */
+  elementBytes: 8 | 4;
+  /** A view of the kernel's memory as elements. */
+  view: (buffer: ArrayBufferLike) => Values;
+  /** The kernel's export for this precision. */
+  product: (kernel: GemmKernel) => KernelProduct;
+}
+
+/** The float64 product, `gemm64`. */
+export const float64: Precision<Float64Array> = {
+  elementBytes: 8,
+  view: (buffer) => new Float64Array(buffer),
+  product: (kernel) => kernel.gemm64,
+};
+
+/** The float32 product, `gemm32`. */
+export const float32: Precision<Float32Array> = {
+  elementBytes: 4,
+  view: (buffer) => new Float32Array(buffer),
+  product: (kernel) => kernel.gemm32,
+};
+
+/** Where a product's operands lie in the kernel's memory, as byte offsets. */
+export interface GemmLayout {
+  a: number;
+  b: number;
+  c: number;
+  /** One workspace of `workspaceBytes` for each thread that multiplies. */
+  workspaces: number[];
+}
+
+/** `offset` rounded up to a multiple of 64 bytes, a cache line. */
+function alignToCacheLine(offset: number): number {
+  return Math.ceil(offset / 64) * 64;
 }
 
 /** Grows `memory` to at least `neededBytes`; returns why it could not, or undefined. */
@@ -65,17 +157,129 @@ function growMemory(memory: WebAssembly.Memory, neededBytes: number): string | u
   }
 }
 
-/** `offset` rounded up to a multiple of 64 bytes, a cache line. */
-function alignToCacheLine(offset: number): number {
-  return Math.ceil(offset / 64) * 64;
+/**
+ * The frame of every WebAssembly product: checks the array lengths against m, n, k (a
+ * RangeError, like the OpenBLAS kernel), handles the empty products (k = 0 writes zeros), lays
+ * A, B, C and `threads` workspaces out in `kernel.memory` after its first `reservedBytes`
+ * (growing it; a RangeError past 4 GiB), copies A and B in, lets `compute` fill C there, and
+ * copies C out.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { decodeGemmModule, float32, instantiateGemmKernel, multiplyInKernelMemory } from "./wasm_kernel.ts";
+ * import { simdGemmModule } from "./wasm_gemm_bytes.ts";
+ * const kernel = instantiateGemmKernel(new WebAssembly.Module(decodeGemmModule(simdGemmModule)));
+ * const c = new Float32Array(1);
+ * multiplyInKernelMemory(kernel, float32, 0, 1, 1, 1, 2, new Float32Array([1, 2]), new Float32Array([3, 4]), c, (layout) =>
+ *   kernel.gemm32(0, 0, 1, 1, 2, layout.a, 2, layout.b, 1, layout.c, 1, layout.workspaces[0]));
+ * assert.equal(c[0], 11);
+ * ```
+ */
+export function multiplyInKernelMemory<Values extends Float64Array | Float32Array>(
+  kernel: GemmKernel,
+  precision: Precision<Values>,
+  reservedBytes: number,
+  threads: number,
+  m: number,
+  n: number,
+  k: number,
+  a: Values,
+  b: Values,
+  c: Values,
+  compute: (layout: GemmLayout) => void,
+): void {
+  if (a.length < m * k || b.length < k * n || c.length < m * n) {
+    throw new RangeError(
+      `Cannot multiply with the WebAssembly kernel: for m=${m}, n=${n}, k=${k} the arrays ` +
+        `need at least ${m * k}, ${k * n} and ${m * n} elements but have ${a.length}, ` +
+        `${b.length} and ${c.length}`,
+    );
+  }
+  if (m === 0 || n === 0) return;
+  if (k === 0) {
+    c.fill(0);
+    return;
+  }
+  const { memory } = kernel, { elementBytes } = precision;
+  const aOffset = alignToCacheLine(reservedBytes);
+  const bOffset = alignToCacheLine(aOffset + elementBytes * m * k);
+  const cOffset = alignToCacheLine(bOffset + elementBytes * k * n);
+  const workspaces = Array.from(
+    { length: threads },
+    (_, thread) =>
+      alignToCacheLine(cOffset + elementBytes * m * n) + thread * kernel.workspaceBytes,
+  );
+  const neededBytes = workspaces[threads - 1] + kernel.workspaceBytes;
+  if (neededBytes > memory.buffer.byteLength) {
+    const failure = growMemory(memory, neededBytes);
+    if (failure !== undefined) {
+      throw new RangeError(
+        `Cannot multiply with the WebAssembly kernel: for m=${m}, n=${n}, k=${k} it needs ` +
+          `${neededBytes} bytes of WebAssembly memory, ${failure}; use the OpenBLAS or ` +
+          "ml-matrix backend for products this large",
+      );
+    }
+  }
+  const heap = precision.view(memory.buffer);
+  heap.set(a.length === m * k ? a : a.subarray(0, m * k), aOffset / elementBytes);
+  heap.set(b.length === k * n ? b : b.subarray(0, k * n), bOffset / elementBytes);
+  compute({ a: aOffset, b: bOffset, c: cOffset, workspaces });
+  c.set(heap.subarray(cOffset / elementBytes, cOffset / elementBytes + m * n));
+}
+
+/** {@linkcode GemmOf} by one kernel export on the current thread, from a lazily made kernel. */
+function singleThreadGemm<Values extends Float64Array | Float32Array>(
+  kernel: () => GemmKernel,
+  precision: Precision<Values>,
+): GemmOf<Values> {
+  return (transposeA, transposeB, m, n, k, a, b, c) => {
+    const instance = kernel();
+    multiplyInKernelMemory(
+      instance,
+      precision,
+      0,
+      1,
+      m,
+      n,
+      k,
+      a,
+      b,
+      c,
+      (layout) =>
+        precision.product(instance)(
+          transposeA ? 1 : 0,
+          transposeB ? 1 : 0,
+          m,
+          n,
+          k,
+          layout.a,
+          transposeA ? m : k,
+          layout.b,
+          transposeB ? k : n,
+          layout.c,
+          n,
+          layout.workspaces[0],
+        ),
+    );
+  };
+}
+
+/** The kernel of `encodedModule`, compiled and instantiated on the first call. */
+function lazyKernel(encodedModule: () => string): () => GemmKernel {
+  let kernel: GemmKernel | undefined;
+  return () =>
+    kernel ??= instantiateGemmKernel(
+      new WebAssembly.Module(decodeGemmModule(encodedModule())),
+    );
 }
 
 /**
  * {@linkcode Gemm} computed by the given build of `kernels/gemm.wat` (one of the base64 strings
- * of `wasm_gemm_bytes.ts`), compiled and instantiated on the first non-empty product. Checks
- * the array lengths against m, n, k like the OpenBLAS kernel, and throws a RangeError when a
- * product needs more than the 4 GiB a WebAssembly memory can hold. Most callers want
- * {@linkcode wasmGemm}, which picks the build.
+ * of `wasm_gemm_bytes.ts` with its own memory), compiled and instantiated on the first
+ * non-empty product. Checks the array lengths against m, n, k like the OpenBLAS kernel, and
+ * throws a RangeError when a product needs more than the 4 GiB a WebAssembly memory can hold.
+ * Most callers want {@linkcode wasmGemm}, which picks the build.
  *
  * @example
  * ```ts
@@ -89,68 +293,54 @@ function alignToCacheLine(offset: number): number {
  * ```
  */
 export function wasmGemmFromModule(encodedModule: string): Gemm {
-  let kernel: GemmKernel | undefined;
-  return (transposeA, transposeB, m, n, k, a, b, c) => {
-    if (a.length < m * k || b.length < k * n || c.length < m * n) {
-      throw new RangeError(
-        `Cannot multiply with the WebAssembly kernel: for m=${m}, n=${n}, k=${k} the arrays ` +
-          `need at least ${m * k}, ${k * n} and ${m * n} elements but have ${a.length}, ` +
-          `${b.length} and ${c.length}`,
-      );
-    }
-    if (m === 0 || n === 0) return;
-    if (k === 0) {
-      c.fill(0);
-      return;
-    }
-    kernel ??= instantiateKernel(encodedModule);
-    const { memory } = kernel;
-    const aOffset = 0;
-    const bOffset = alignToCacheLine(aOffset + 8 * m * k);
-    const cOffset = alignToCacheLine(bOffset + 8 * k * n);
-    const workspaceOffset = alignToCacheLine(cOffset + 8 * m * n);
-    const neededBytes = workspaceOffset + kernel.workspaceBytes;
-    if (neededBytes > memory.buffer.byteLength) {
-      const failure = growMemory(memory, neededBytes);
-      if (failure !== undefined) {
-        throw new RangeError(
-          `Cannot multiply with the WebAssembly kernel: for m=${m}, n=${n}, k=${k} it needs ` +
-            `${neededBytes} bytes of WebAssembly memory, ${failure}; use the OpenBLAS or ` +
-            "ml-matrix backend for products this large",
-        );
-      }
-    }
-    const heap = new Float64Array(memory.buffer);
-    heap.set(a.length === m * k ? a : a.subarray(0, m * k), aOffset / 8);
-    heap.set(b.length === k * n ? b : b.subarray(0, k * n), bOffset / 8);
-    kernel.gemm(
-      transposeA ? 1 : 0,
-      transposeB ? 1 : 0,
-      m,
-      n,
-      k,
-      aOffset,
-      bOffset,
-      cOffset,
-      workspaceOffset,
-    );
-    c.set(heap.subarray(cOffset / 8, cOffset / 8 + m * n));
-  };
+  return singleThreadGemm(lazyKernel(() => encodedModule), float64);
 }
 
 /**
- * Whether this engine compiles the relaxed-SIMD build (V8 has since 2023, so Deno 1.35 on;
- * its `f64x2.relaxed_madd` is a fused multiply-add on CPUs with FMA).
+ * {@linkcode Gemm32} computed by the given build of `kernels/gemm.wat`, like
+ * {@linkcode wasmGemmFromModule} for float32 (each call its own instance). Most callers want
+ * {@linkcode wasmGemm32}, which picks the build.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { wasmGemm32FromModule } from "./wasm_kernel.ts";
+ * import { simdGemmModule } from "./wasm_gemm_bytes.ts";
+ * const gemm = wasmGemm32FromModule(simdGemmModule); // without fused multiply-add
+ * const c = new Float32Array(1);
+ * gemm(false, false, 1, 1, 2, new Float32Array([1, 2]), new Float32Array([3, 4]), c);
+ * assert.equal(c[0], 11);
+ * ```
  */
-function relaxedSimdSupported(): boolean {
-  return WebAssembly.validate(decodeBase64(relaxedSimdGemmModule));
+export function wasmGemm32FromModule(encodedModule: string): Gemm32 {
+  return singleThreadGemm(lazyKernel(() => encodedModule), float32);
 }
+
+/**
+ * Whether this engine compiles the relaxed-SIMD builds (V8 has since 2023, so Deno 1.35 on;
+ * their `relaxed_madd` are fused multiply-adds on CPUs with FMA).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { relaxedSimdSupported } from "./wasm_kernel.ts";
+ * assert.equal(typeof relaxedSimdSupported(), "boolean");
+ * ```
+ */
+export function relaxedSimdSupported(): boolean {
+  return WebAssembly.validate(decodeGemmModule(relaxedSimdGemmModule));
+}
+
+/** The one instance behind {@linkcode wasmGemm} and {@linkcode wasmGemm32}. */
+const defaultKernel = lazyKernel(() =>
+  relaxedSimdSupported() ? relaxedSimdGemmModule : simdGemmModule
+);
 
 /**
  * {@linkcode Gemm} by WebAssembly SIMD, needing no permission: the build with fused
  * multiply-add where the engine supports relaxed SIMD (about 20% faster), the plain SIMD build
- * otherwise. Chosen and instantiated on the first non-empty product; rounding may differ from
- * other kernels' in the last bits.
+ * otherwise. Chosen and instantiated on the first non-empty product, one instance (and memory)
+ * with {@linkcode wasmGemm32}; rounding may differ from other kernels' in the last bits.
  *
  * @example
  * ```ts
@@ -162,12 +352,21 @@ function relaxedSimdSupported(): boolean {
  * assert.deepEqual([...c], [1, 3, 2, 4]);
  * ```
  */
-export const wasmGemm: Gemm = (() => {
-  let chosen: Gemm | undefined;
-  return (transposeA, transposeB, m, n, k, a, b, c) => {
-    chosen ??= wasmGemmFromModule(
-      relaxedSimdSupported() ? relaxedSimdGemmModule : simdGemmModule,
-    );
-    chosen(transposeA, transposeB, m, n, k, a, b, c);
-  };
-})();
+export const wasmGemm: Gemm = singleThreadGemm(defaultKernel, float64);
+
+/**
+ * {@linkcode Gemm32} by WebAssembly SIMD (f32x4 lanes, twice the float64 kernel's speed),
+ * needing no permission; the build chosen as for {@linkcode wasmGemm}, whose instance it
+ * shares. Accumulates in float32: an entry's error is of the order of √k · 6e-8 · Σ |A_ip B_pj|.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { wasmGemm32 } from "./wasm_kernel.ts";
+ * // [[1, 2], [3, 4]] · [[1, 0], [0, 1]]ᵀ
+ * const c = new Float32Array(4);
+ * wasmGemm32(false, true, 2, 2, 2, new Float32Array([1, 2, 3, 4]), new Float32Array([1, 0, 0, 1]), c);
+ * assert.deepEqual([...c], [1, 2, 3, 4]);
+ * ```
+ */
+export const wasmGemm32: Gemm32 = singleThreadGemm(defaultKernel, float32);

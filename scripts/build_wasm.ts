@@ -1,15 +1,23 @@
 /**
- * Assembles the WebAssembly matrix-product kernel `kernels/gemm.wat` with wabt and writes its
- * bytes, base64-encoded, into `lib/wasm_gemm_bytes.ts`, so that the library needs neither a
- * file read nor a permission to load it. Two modules come out of the one source: as written,
- * with the fused multiply-add `f64x2.relaxed_madd`, and with every `f64x2.relaxed_madd` rewritten
- * to `f64x2.mul` then `f64x2.add`, for engines without relaxed SIMD.
+ * Assembles the WebAssembly matrix-product kernels `kernels/gemm.wat` (float64 `gemm64` and
+ * float32 `gemm32`) with wabt and writes their bytes, base64-encoded, into
+ * `lib/wasm_gemm_bytes.ts`, so that the library needs neither a file read nor a permission to
+ * load them. Four modules come out of the one source:
  *
- *     deno run --allow-read=kernels,lib --allow-write=lib/wasm_gemm_bytes.ts scripts/build_wasm.ts
+ * - as written, with the fused multiply-adds `f64x2.relaxed_madd` and `f32x4.relaxed_madd`, and
+ *   with every `relaxed_madd` rewritten to a `mul` then an `add`, for engines without relaxed
+ *   SIMD;
+ * - each of those with the module's own memory, and importing a shared memory (`env.memory`,
+ *   up to 4 GiB) instead, for the two-thread kernel of `lib/wasm_parallel_kernel.ts`.
+ *
+ * It also assembles the batch-gather kernel `kernels/gather.wat` (plain SIMD, its own memory)
+ * into `lib/wasm_gather_bytes.ts`, for `lib/wasm_gather.ts`.
+ *
+ *     deno run --allow-read=kernels,lib --allow-write=lib/wasm_gemm_bytes.ts,lib/wasm_gather_bytes.ts scripts/build_wasm.ts
  *     deno run --allow-read=kernels,lib scripts/build_wasm.ts --check
  *
- * With `--check` it writes nothing and exits 1 when `lib/wasm_gemm_bytes.ts` differs from what
- * the source assembles to. The output depends only on the source and the pinned wabt version.
+ * With `--check` it writes nothing and exits 1 when either generated file differs from what
+ * its source assembles to. The output depends only on the source and the pinned wabt version.
  *
  * @module
  */
@@ -23,25 +31,44 @@ const sourcePath = "kernels/gemm.wat";
 const outputPath = "lib/wasm_gemm_bytes.ts";
 const repositoryRoot = new URL("../", import.meta.url);
 
-/** `f64x2.relaxed_madd` of three `local.get`s, the only form the kernel uses. */
+/** A `relaxed_madd` of three `local.get`s, the only form the kernels use. */
 const relaxedMultiplyAdd =
-  /\(f64x2\.relaxed_madd (\(local\.get \$\w+\)) (\(local\.get \$\w+\)) (\(local\.get \$\w+\))\)/g;
+  /\((f64x2|f32x4)\.relaxed_madd (\(local\.get \$\w+\)) (\(local\.get \$\w+\)) (\(local\.get \$\w+\))\)/g;
+
+/** The source's own memory, and what replaces it in the modules for the two-thread kernel. */
+const ownMemory = '(memory (export "memory") 1)';
+const sharedMemory = '(import "env" "memory" (memory 1 65536 shared))';
 
 /** The module's bytes, assembled with exactly the given post-MVP features enabled. */
 async function assemble(
   wat: string,
-  features: { simd: boolean; relaxed_simd: boolean },
+  features: { simd: boolean; relaxed_simd: boolean; threads: boolean },
+  path = sourcePath,
 ): Promise<Uint8Array> {
   const wabt = await initializeWabt();
-  const module = wabt.parseWat(sourcePath, wat, features);
+  const module = wabt.parseWat(path, wat, features);
   try {
     module.resolveNames();
-    module.validate();
+    // wabt's typings declare validate() without arguments, but like parseWat it takes the
+    // features to allow (by default simd but not threads, which shared memory needs).
+    const validate: (allowed: typeof features) => void = module.validate.bind(module);
+    validate(features);
     return module.toBinary({ log: false, canonicalize_lebs: true, write_debug_names: true })
       .buffer;
   } finally {
     module.destroy();
   }
+}
+
+/** `wat` with its memory replaced by an imported shared one. */
+function withSharedMemory(wat: string): string {
+  if (wat.split(ownMemory).length !== 2) {
+    throw new Error(
+      `Cannot build ${outputPath}: ${sourcePath} must declare its memory exactly once as ` +
+        `${ownMemory}, which the shared-memory build replaces`,
+    );
+  }
+  return wat.replace(ownMemory, sharedMemory);
 }
 
 function base64(bytes: Uint8Array): string {
@@ -52,27 +79,33 @@ function base64(bytes: Uint8Array): string {
 
 /** The text of `lib/wasm_gemm_bytes.ts` for the given kernel source. */
 async function renderBytesModule(wat: string): Promise<string> {
-  const relaxed = await assemble(wat, { simd: true, relaxed_simd: true });
   const fusedCount = wat.match(relaxedMultiplyAdd)?.length ?? 0;
   if (fusedCount === 0) {
     throw new Error(
-      `Cannot build ${outputPath}: ${sourcePath} has no f64x2.relaxed_madd to rewrite`,
+      `Cannot build ${outputPath}: ${sourcePath} has no relaxed_madd to rewrite`,
     );
   }
   // Assembling without relaxed SIMD fails if any relaxed instruction escaped the rewrite.
-  const plain = await assemble(
-    wat.replace(relaxedMultiplyAdd, "(f64x2.add (f64x2.mul $1 $2) $3)"),
-    {
-      simd: true,
-      relaxed_simd: false,
-    },
-  );
+  const unfused = wat.replace(relaxedMultiplyAdd, "($1.add ($1.mul $2 $3) $4)");
+  const relaxed = await assemble(wat, { simd: true, relaxed_simd: true, threads: false });
+  const plain = await assemble(unfused, { simd: true, relaxed_simd: false, threads: false });
+  const relaxedShared = await assemble(withSharedMemory(wat), {
+    simd: true,
+    relaxed_simd: true,
+    threads: true,
+  });
+  const plainShared = await assemble(withSharedMemory(unfused), {
+    simd: true,
+    relaxed_simd: false,
+    threads: true,
+  });
   return `// Generated by scripts/build_wasm.ts from ${sourcePath} with wabt ${wabtVersion}. Do not edit:
 // change the source and run \`deno task build:wasm\` (CI runs it with --check).
 
 /**
- * The matrix-product kernel's WebAssembly modules, base64-encoded, for \`wasm_kernel.ts\` to
- * instantiate without reading a file.
+ * The matrix-product kernels' WebAssembly modules, base64-encoded, for \`wasm_kernel.ts\` and
+ * \`wasm_parallel_kernel.ts\` to instantiate without reading a file. Each exports \`gemm64\`,
+ * \`gemm32\` and \`workspaceBytes\`.
  *
  * @example
  * \`\`\`ts
@@ -86,28 +119,101 @@ async function renderBytesModule(wat: string): Promise<string> {
  */
 
 /**
- * ${sourcePath} as written (${relaxed.length} bytes): its ${fusedCount} \`f64x2.relaxed_madd\`
- * are fused multiply-adds where the CPU has FMA. Needs relaxed SIMD.
+ * ${sourcePath} as written (${relaxed.length} bytes): its ${fusedCount} \`relaxed_madd\`
+ * are fused multiply-adds where the CPU has FMA. Needs relaxed SIMD; exports its memory.
  */
 export const relaxedSimdGemmModule =
   "${base64(relaxed)}";
 
 /**
- * ${sourcePath} with each \`f64x2.relaxed_madd\` rewritten to \`f64x2.mul\` then \`f64x2.add\`
- * (${plain.length} bytes), for engines with SIMD but not relaxed SIMD.
+ * ${sourcePath} with each \`relaxed_madd\` rewritten to a \`mul\` then an \`add\`
+ * (${plain.length} bytes), for engines with SIMD but not relaxed SIMD; exports its memory.
  */
 export const simdGemmModule =
+  "${base64(plain)}";
+
+/**
+ * {@linkcode relaxedSimdGemmModule} importing its memory, \`env.memory\`, which must be a shared
+ * \`WebAssembly.Memory\` of at most 65,536 pages (${relaxedShared.length} bytes).
+ */
+export const relaxedSimdSharedMemoryGemmModule =
+  "${base64(relaxedShared)}";
+
+/**
+ * {@linkcode simdGemmModule} importing its memory, \`env.memory\`, which must be a shared
+ * \`WebAssembly.Memory\` of at most 65,536 pages (${plainShared.length} bytes).
+ */
+export const simdSharedMemoryGemmModule =
+  "${base64(plainShared)}";
+`;
+}
+
+/** The batch-gather kernel, `wasm_gather.ts`'s: one module, plain SIMD, its own memory. */
+const gatherSourcePath = "kernels/gather.wat";
+const gatherOutputPath = "lib/wasm_gather_bytes.ts";
+
+/** The text of `lib/wasm_gather_bytes.ts` for the given batch-gather kernel source. */
+async function renderGatherBytesModule(wat: string): Promise<string> {
+  const plain = await assemble(
+    wat,
+    { simd: true, relaxed_simd: false, threads: false },
+    gatherSourcePath,
+  );
+  return `// Generated by scripts/build_wasm.ts from ${gatherSourcePath} with wabt ${wabtVersion}. Do not edit:
+// change the source and run \`deno task build:wasm\` (CI runs it with --check).
+
+/**
+ * The batch-gather kernel's WebAssembly module, base64-encoded, for \`wasm_gather.ts\` to
+ * instantiate without reading a file. It exports \`memory\`, \`transpose\`, \`normalize64\`
+ * and \`normalize32\`.
+ *
+ * @example
+ * \`\`\`ts
+ * import assert from "node:assert/strict";
+ * import { simdGatherModule } from "./wasm_gather_bytes.ts";
+ * const bytes = Uint8Array.from(atob(simdGatherModule), (character) => character.charCodeAt(0));
+ * assert.ok(WebAssembly.validate(bytes));
+ * \`\`\`
+ *
+ * @module
+ */
+
+/**
+ * ${gatherSourcePath} as written (${plain.length} bytes): SIMD, no relaxed SIMD, its own
+ * memory.
+ */
+export const simdGatherModule =
   "${base64(plain)}";
 `;
 }
 
+/** Each generated file: its source, its path, and how it is rendered. */
+const builds = [
+  { source: sourcePath, output: outputPath, render: renderBytesModule },
+  { source: gatherSourcePath, output: gatherOutputPath, render: renderGatherBytesModule },
+];
+
 async function main(check: boolean): Promise<number> {
-  const wat = await Deno.readTextFile(new URL(sourcePath, repositoryRoot));
-  const expected = await renderBytesModule(wat);
-  const outputUrl = new URL(outputPath, repositoryRoot);
+  let status = 0;
+  for (const { source, output, render } of builds) {
+    status = Math.max(status, await build(source, output, render, check));
+  }
+  return status;
+}
+
+/** Writes (or, with `check`, compares) one generated file; 1 when it is out of date. */
+async function build(
+  source: string,
+  output: string,
+  render: (wat: string) => Promise<string>,
+  check: boolean,
+): Promise<number> {
+  const wat = await Deno.readTextFile(new URL(source, repositoryRoot));
+  const expected = await render(wat);
+  const outputUrl = new URL(output, repositoryRoot);
   if (!check) {
     await Deno.writeTextFile(outputUrl, expected);
-    console.log(`Wrote ${outputPath} from ${sourcePath}`);
+    console.log(`Wrote ${output} from ${source}`);
     return 0;
   }
   const committed = await Deno.readTextFile(outputUrl).catch((error) => {
@@ -115,13 +221,13 @@ async function main(check: boolean): Promise<number> {
     throw error;
   });
   if (committed === expected) {
-    console.log(`${outputPath} is up to date with ${sourcePath}`);
+    console.log(`${output} is up to date with ${source}`);
     return 0;
   }
   console.error(
     committed === undefined
-      ? `${outputPath} is missing: run \`deno task build:wasm\` and commit it`
-      : `${outputPath} is out of date with ${sourcePath}: run \`deno task build:wasm\` and commit it`,
+      ? `${output} is missing: run \`deno task build:wasm\` and commit it`
+      : `${output} is out of date with ${source}: run \`deno task build:wasm\` and commit it`,
   );
   return 1;
 }

@@ -8,7 +8,7 @@ import {
 import { fc } from "../lib/deps.ts";
 import { mlMatrixGemm } from "../lib/ml_matrix_kernel.ts";
 import { openBlasGemm, openOpenBlas } from "../lib/openblas_kernel.ts";
-import { wasmGemm } from "../lib/wasm_kernel.ts";
+import { wasmGemmParallel } from "../lib/wasm_parallel_kernel.ts";
 import { assertAgreesOnRandomOperands } from "./gemm_fixture.ts";
 
 const ffiGranted = Deno.permissions.querySync({ name: "ffi" }).state === "granted";
@@ -81,10 +81,10 @@ Deno.test({
     );
     const fallback = selectBackend("auto", { libraryPaths: paths });
     assert.equal(fallback.name, "wasm");
-    assert.equal(fallback.gemm, wasmGemm);
+    assert.equal(fallback.gemm, wasmGemmParallel);
     assert.match(
       fallback.reason,
-      /^matrix products: WebAssembly SIMD \(OpenBLAS not found at \/nonexistent\/one/,
+      /^matrix products: WebAssembly SIMD \(two threads\) \(OpenBLAS not found at \/nonexistent\/one/,
     );
   },
 });
@@ -111,8 +111,8 @@ Deno.test("selectBackend() rejects an unknown preference with a RangeError", () 
 Deno.test("selectBackend() gives the WebAssembly or ml-matrix kernel whenever asked", () => {
   const wasm = selectBackend("wasm", { libraryPaths: ["/nonexistent/libopenblas.so.0"] });
   assert.equal(wasm.name, "wasm");
-  assert.equal(wasm.gemm, wasmGemm);
-  assert.equal(wasm.reason, "matrix products: WebAssembly SIMD");
+  assert.equal(wasm.gemm, wasmGemmParallel);
+  assert.equal(wasm.reason, "matrix products: WebAssembly SIMD (two threads)");
   const single = new Float32Array(1);
   wasm.gemm32(
     false,
@@ -133,7 +133,7 @@ Deno.test("useBackend() sets the gemm that currentGemm() returns", () => {
   assert.equal(useBackend("ml-matrix").name, "ml-matrix");
   assert.equal(currentGemm(), mlMatrixGemm);
   assert.equal(useBackend("wasm").name, "wasm");
-  assert.equal(currentGemm(), wasmGemm);
+  assert.equal(currentGemm(), wasmGemmParallel);
   useBackend(backendPreferenceFromEnvironment());
 });
 
@@ -181,7 +181,7 @@ Deno.test("selectBackend() falls back to WebAssembly under auto without --allow-
   assert.equal(name, "wasm");
   assert.equal(
     reason,
-    "matrix products: WebAssembly SIMD (run with --allow-ffi and install libopenblas0-pthread " +
+    "matrix products: WebAssembly SIMD (two threads) (run with --allow-ffi and install libopenblas0-pthread " +
       "for OpenBLAS)",
   );
   assert.deepEqual(product, [19, 22, 43, 50]);

@@ -1,8 +1,13 @@
 import assert from "node:assert/strict";
 import { fc } from "../lib/deps.ts";
-import type { Gemm } from "../lib/ml_matrix_kernel.ts";
+import { type Gemm, type Gemm32, mlMatrixGemm } from "../lib/ml_matrix_kernel.ts";
 import { simdGemmModule } from "../lib/wasm_gemm_bytes.ts";
-import { wasmGemm, wasmGemmFromModule } from "../lib/wasm_kernel.ts";
+import {
+  wasmGemm,
+  wasmGemm32,
+  wasmGemm32FromModule,
+  wasmGemmFromModule,
+} from "../lib/wasm_kernel.ts";
 import {
   assertAgreesOnRandomOperands,
   assertAgreesWithMlMatrix,
@@ -103,5 +108,176 @@ Deno.test("wasmGemm() reads only the first m·k and k·n elements of longer arra
   const a = new Float64Array([1, 2, 99]), b = new Float64Array([3, 4, 99]);
   const c = new Float64Array(1);
   wasmGemm(false, false, 1, 1, 2, a, b, c);
+  assert.equal(c[0], 11);
+});
+
+// Float32: ml-matrix multiplies the same float32 inputs in float64, whose own error (~1e-16) is
+// negligible. The kernel accumulates in float32, rounding once a step with fused multiply-add
+// and twice without, so an entry's error is at most k·u·Σₚ |A_ip B_pj| (u = 2⁻²⁴; Higham,
+// "Accuracy and Stability of Numerical Algorithms", §3.1), and with rounding errors of random
+// sign of the order of √k·u·Σₚ |A_ip B_pj| (Higham and Mary, "A new approach to probabilistic
+// rounding error analysis", 2019). The tests allow λ√k·u·Σₚ |A_ip B_pj| with λ = 8: the
+// largest ratio seen over thousands of random products is about 1.5, while a missing or
+// misplaced term (of size ~Σₚ |A_ip B_pj| / k) is over 10 times the tolerance up to k = 3072.
+const unitRoundoff32 = 2 ** -24;
+const toleranceFactor32 = 8;
+
+/**
+ * Asserts that the float32 `gemm` agrees with ml-matrix on C = op(A) · op(B) from the same
+ * float32 operands, entry by entry, to λ√k·u·Σₚ |A_ip B_pj| (see above); entries that are not
+ * finite must be the same.
+ */
+function assertAgrees32(
+  gemm: Gemm32,
+  transposeA: boolean,
+  transposeB: boolean,
+  m: number,
+  n: number,
+  k: number,
+  a: Float32Array,
+  b: Float32Array,
+): void {
+  const expected = new Float64Array(m * n), scale = new Float64Array(m * n);
+  const actual = new Float32Array(m * n).fill(NaN);
+  const a64 = Float64Array.from(a), b64 = Float64Array.from(b);
+  mlMatrixGemm(transposeA, transposeB, m, n, k, a64, b64, expected);
+  mlMatrixGemm(transposeA, transposeB, m, n, k, a64.map(Math.abs), b64.map(Math.abs), scale);
+  gemm(transposeA, transposeB, m, n, k, a, b, actual);
+  const tolerance = toleranceFactor32 * Math.sqrt(k) * unitRoundoff32;
+  for (let i = 0; i < m * n; i++) {
+    const agrees = Number.isFinite(expected[i])
+      ? Math.abs(actual[i] - expected[i]) <= tolerance * scale[i]
+      : Object.is(actual[i], expected[i]);
+    if (!agrees) {
+      assert.fail(
+        `entry ${i} (row ${Math.floor(i / n)}, column ${i % n}) of ${m}×${n} (k=${k}, ` +
+          `transposeA=${transposeA}, transposeB=${transposeB}): the kernel gives ${actual[i]}, ` +
+          `ml-matrix ${expected[i]}, tolerance ${tolerance * scale[i]}`,
+      );
+    }
+  }
+}
+
+/** `length` standard-normal values from a seed, rounded to float32. */
+function randomArray32(length: number, seed: number): Float32Array {
+  return Float32Array.from(randomArray(length, seed));
+}
+
+/** {@linkcode assertAgrees32} on standard-normal float32 operands drawn from `seed`. */
+function assertAgrees32OnRandomOperands(
+  gemm: Gemm32,
+  transposeA: boolean,
+  transposeB: boolean,
+  m: number,
+  n: number,
+  k: number,
+  seed: number,
+): void {
+  const a = randomArray32(m * k, seed), b = randomArray32(k * n, seed + 1);
+  assertAgrees32(gemm, transposeA, transposeB, m, n, k, a, b);
+}
+
+/** Both float32 builds, like {@linkcode kernels}. */
+const kernels32: { name: string; gemm: Gemm32 }[] = [
+  { name: "wasmGemm32()", gemm: wasmGemm32 },
+  { name: "wasmGemm32FromModule(simdGemmModule)", gemm: wasmGemm32FromModule(simdGemmModule) },
+];
+
+for (const { name, gemm } of kernels32) {
+  Deno.test(`${name} equals mlMatrixGemm() to float32 precision for every shape up to 40`, () => {
+    fc.assert(
+      fc.property(
+        fc.record({
+          m: fc.integer({ min: 0, max: 40 }),
+          n: fc.integer({ min: 0, max: 40 }),
+          k: fc.integer({ min: 0, max: 40 }),
+          transposeA: fc.boolean(),
+          transposeB: fc.boolean(),
+          seed: fc.integer({ min: 0, max: 100_000 }),
+        }),
+        ({ m, n, k, transposeA, transposeB, seed }) =>
+          assertAgrees32OnRandomOperands(gemm, transposeA, transposeB, m, n, k, seed),
+      ),
+      { numRuns: 400 },
+    );
+  });
+
+  Deno.test(`${name} equals mlMatrixGemm() to float32 precision at the first layer's shapes`, () => {
+    assertAgrees32OnRandomOperands(gemm, false, false, 50, 100, 3072, 1); // W · X
+    assertAgrees32OnRandomOperands(gemm, false, true, 50, 3072, 100, 2); // G · Xᵀ
+    assertAgrees32OnRandomOperands(gemm, true, false, 3072, 100, 50, 3); // Wᵀ · G
+  });
+
+  Deno.test(
+    `${name} equals mlMatrixGemm() to float32 precision across several blocks and edges`,
+    () => {
+      // More than one block of 120 rows, 512 steps and 512 columns, none a multiple of the
+      // 5 × 8 tile, k neither even nor a multiple of the 4-step transposes.
+      for (const [transposeA, transposeB] of transpositions) {
+        assertAgrees32OnRandomOperands(gemm, transposeA, transposeB, 243, 517, 1031, 4);
+      }
+    },
+  );
+}
+
+Deno.test("wasmGemm32FromModule() grows its memory and stays correct across calls of any size", () => {
+  const gemm = wasmGemm32FromModule(simdGemmModule); // a fresh instance, memory of one page
+  const shapes = [
+    [3, 2, 1],
+    [300, 400, 350], // about 1.5 MB of operands: the memory must grow
+    [7, 5, 3],
+    [123, 45, 678],
+    [1, 1, 1],
+    [301, 399, 351],
+    [40, 40, 40],
+  ];
+  shapes.forEach(([m, n, k], index) => {
+    const [transposeA, transposeB] = transpositions[index % 4];
+    assertAgrees32OnRandomOperands(gemm, transposeA, transposeB, m, n, k, 10 + index);
+  });
+});
+
+Deno.test("wasmGemm() and wasmGemm32() share one instance and stay correct in turn", () => {
+  const shapes = [[130, 70, 300], [9, 600, 17], [61, 3, 1100], [5, 8, 4]];
+  shapes.forEach(([m, n, k], index) => {
+    const [transposeA, transposeB] = transpositions[index % 4];
+    assertAgrees32OnRandomOperands(wasmGemm32, transposeA, transposeB, m, n, k, 30 + index);
+    assertAgreesOnRandomOperands(wasmGemm, transposeB, transposeA, n, m, k, 40 + index);
+  });
+});
+
+Deno.test("wasmGemm32() keeps infinities and NaN in their own rows and columns", () => {
+  // 7×11 = (7×9)·(9×11): an edge tile in both directions and a 4-step transpose with one step
+  // left over; one infinite entry in A and a NaN in B.
+  const m = 7, n = 11, k = 9;
+  for (const [transposeA, transposeB] of transpositions) {
+    const a = randomArray32(m * k, 20).map(Math.abs), b = randomArray32(k * n, 21).map(Math.abs);
+    a[2 * k + 3] = Infinity; // A[2][3], or A[3][2] read transposed: one row of C is infinite
+    b[4] = NaN;
+    assertAgrees32(wasmGemm32, transposeA, transposeB, m, n, k, a, b);
+  }
+});
+
+Deno.test("wasmGemm32() zero-fills the result when k = 0 and rejects arrays too short", () => {
+  const c = new Float32Array(6).fill(NaN);
+  wasmGemm32(false, false, 2, 3, 0, new Float32Array(0), new Float32Array(0), c);
+  assert.deepEqual([...c], [0, 0, 0, 0, 0, 0]);
+  const untouched = new Float32Array(1).fill(7);
+  wasmGemm32(false, false, 3, 0, 4, new Float32Array(12), new Float32Array(0), untouched);
+  assert.deepEqual([...untouched], [7]);
+  assert.throws(
+    () =>
+      wasmGemm32(false, false, 2, 2, 2, new Float32Array(4), new Float32Array(4), c.subarray(3)),
+    (error: unknown) =>
+      error instanceof RangeError &&
+      /WebAssembly kernel: for m=2, n=2, k=2 the arrays need at least 4, 4 and 4 elements but have 4, 4 and 3/
+        .test(error.message),
+  );
+});
+
+Deno.test("wasmGemm32() reads only the first m·k and k·n elements of longer arrays", () => {
+  const a = new Float32Array([1, 2, 99]), b = new Float32Array([3, 4, 99]);
+  const c = new Float32Array(1);
+  wasmGemm32(false, false, 1, 1, 2, a, b, c);
   assert.equal(c[0], 11);
 });

@@ -1,0 +1,561 @@
+/**
+ * {@linkcode Gemm} and {@linkcode Gemm32} by the WebAssembly SIMD kernel on two threads: the
+ * calling thread and one helper thread, sharing one `WebAssembly.Memory` (`shared: true`).
+ * About 1.8× the one-thread kernel of `wasm_kernel.ts` at the first layer's shapes on two idle
+ * cores. Needs no permission, also when the library is imported from a URL.
+ *
+ * How it works. A product is copied into the shared memory as by the one-thread kernel; C is
+ * then split in two along its longer side (whole tiles), and the helper multiplies one part
+ * while the calling thread multiplies the other, each with its own packing workspace. The cut
+ * follows the speeds the two threads last multiplied at, which differ on a virtual machine
+ * whose cores are shared with other machines. The
+ * hand-off is a few words at the start of the memory: the caller writes the job and bumps a
+ * sequence number; the helper, which spins on that word for {@linkcode helperSpinMilliseconds}
+ * after each job before sleeping in `Atomics.wait` (whose wake-up costs 25–100 µs here),
+ * claims the job with a compare-and-swap and marks it done. A caller that finishes its part
+ * before the helper has claimed the other (the helper asleep or descheduled) claims it and
+ * multiplies it itself, so it never waits on a thread that has not started. Each entry of C is
+ * computed by the same operations in the same order as by the one-thread kernel: results are
+ * bit for bit the same.
+ *
+ * On a busy machine two threads can be slower than one: the helper may share a core with the
+ * caller, or be descheduled in the middle of its part. So whether to split is learnt from the
+ * time each way takes ({@linkcode adaptiveSplitPolicy}): on an idle machine nearly every large
+ * product is split; on a busy one nearly none, and the helper sleeps.
+ *
+ * The helper is a `node:worker_threads` Worker, started on the first product large enough to
+ * split (starting it takes 25–50 ms of the calling thread, once) from a `data:` URL, which
+ * needs no permission (a Worker from a file or https URL needs --allow-read or --allow-net).
+ * It is `unref()`'d, so a script using this kernel exits on its own when its work is done
+ * (Deno's Web `Worker` has no `unref()`, and an idle one keeps the process alive). Until the
+ * helper has started, products run on the calling thread alone; so do products smaller than
+ * {@linkcode minimumSplitMultiplyAdds}, and every product where the engine reports one CPU
+ * or the Worker cannot be created.
+ *
+ * Each importer of this module (the main thread, and each Worker that imports it) gets its own
+ * helper. A pool of Workers that each use this kernel runs two threads a Worker: on two cores,
+ * give a pool the one-thread kernel instead.
+ *
+ * @module
+ */
+import { Worker } from "node:worker_threads";
+import type { Gemm, Gemm32, GemmOf } from "./ml_matrix_kernel.ts";
+import {
+  relaxedSimdSharedMemoryGemmModule,
+  simdSharedMemoryGemmModule,
+} from "./wasm_gemm_bytes.ts";
+import {
+  decodeGemmModule,
+  float32,
+  float64,
+  type GemmKernel,
+  instantiateGemmKernel,
+  multiplyInKernelMemory,
+  type Precision,
+} from "./wasm_kernel.ts";
+
+/** Products with fewer multiply-adds (m·n·k) than this run on the calling thread alone. */
+export const minimumSplitMultiplyAdds = 65_536;
+
+/**
+ * How long the helper keeps polling for the next job after one, in milliseconds, before it
+ * sleeps in `Atomics.wait` (waking takes 25–100 µs, and the scheduler may then run it on the
+ * caller's core for a few milliseconds).
+ */
+export const helperSpinMilliseconds = 5;
+
+/**
+ * How long the calling thread polls for the helper to finish its part of a product, once its
+ * own is done, before it sleeps in waits of a millisecond at most, in milliseconds. Polling
+ * keeps both threads runnable, so that a scheduler which put the helper on the caller's core
+ * moves one of them to the other core; a caller that slept whenever it waited, and a helper
+ * that woke it, would look to the scheduler like one thread handing work to another, and be
+ * kept on one core.
+ */
+export const callerSpinMilliseconds = 2;
+
+/**
+ * Every this many large products, {@linkcode adaptiveSplitPolicy} tries the way it judges
+ * slower, for {@linkcode explorationBurst} products in a row.
+ */
+export const explorationPeriod = 64;
+
+/**
+ * How many products in a row {@linkcode adaptiveSplitPolicy} tries a way for; it does not
+ * time the first, which wakes a sleeping helper.
+ */
+export const explorationBurst = 4;
+
+/**
+ * The control block's words (indices into an Int32Array at offset 0 of the shared memory),
+ * each group on its own 64-byte cache line: the job's sequence number and description, the
+ * sequence number of the last job claimed; of the last job done, of the last that failed, how
+ * many the helper has done and how long its last took (µs); and whether the helper is ready.
+ */
+const controlWords = {
+  sequence: 0,
+  /** 13 words: bits (64 or 32), then the arguments of `gemm64`/`gemm32`. */
+  job: 1,
+  claimed: 16,
+  done: 32,
+  failed: 33,
+  helperParts: 34,
+  helperMicroseconds: 35,
+  ready: 48,
+} as const;
+
+/** Bytes reserved for the control block before the operands. */
+const controlBytes = 256;
+
+/** What the helper thread receives as its `workerData`. */
+interface HelperData {
+  module: WebAssembly.Module;
+  memory: WebAssembly.Memory;
+  words: typeof controlWords;
+  spinMilliseconds: number;
+}
+
+/**
+ * The helper thread's whole program, serialized into its source with `toString()`: it sees
+ * nothing of this module but its argument. Instantiates the kernel on the shared memory, says
+ * it is ready, then forever: waits for a new job (polling, then sleeping), claims it unless
+ * the calling thread already has, multiplies and marks it done.
+ */
+function helperThread({ module, memory, words, spinMilliseconds }: HelperData): void {
+  const { gemm64, gemm32 } = new WebAssembly.Instance(module, { env: { memory } }).exports;
+  if (typeof gemm64 !== "function" || typeof gemm32 !== "function") return;
+  const control = new Int32Array(memory.buffer, 0, 64);
+  Atomics.store(control, words.ready, 1);
+  let seen = 0, idleSince = performance.now();
+  for (;;) {
+    const sequence = Atomics.load(control, words.sequence);
+    if (sequence === seen) {
+      if (performance.now() - idleSince < spinMilliseconds) Atomics.pause();
+      else Atomics.wait(control, words.sequence, seen);
+      continue;
+    }
+    seen = sequence;
+    const previous = (sequence - 1) | 0; // sequence numbers wrap around as int32 do
+    if (Atomics.compareExchange(control, words.claimed, previous, sequence) === previous) {
+      const job = Array.from(control.subarray(words.job, words.job + 13));
+      try {
+        const started = performance.now();
+        (job[0] === 64 ? gemm64 : gemm32)(...job.slice(1));
+        const microseconds = Math.round(1000 * (performance.now() - started));
+        Atomics.store(control, words.helperMicroseconds, microseconds);
+        Atomics.add(control, words.helperParts, 1);
+      } catch {
+        Atomics.store(control, words.failed, sequence);
+      }
+      Atomics.store(control, words.done, sequence);
+      Atomics.notify(control, words.done);
+    }
+    idleSince = performance.now();
+  }
+}
+
+/** The shared memory, the calling thread's instance on it, and the helper once started. */
+interface TwoThreadKernel {
+  kernel: GemmKernel;
+  control: Int32Array<SharedArrayBuffer>;
+  /** Starts the helper if it is not started; whether it is ready for jobs. */
+  helperReady: () => boolean;
+}
+
+/**
+ * Whether the two-thread kernel splits the next large product (one of at least
+ * {@linkcode minimumSplitMultiplyAdds} multiply-adds, once the helper has started), told how
+ * long each took. One policy serves one precision of one kernel.
+ */
+export interface SplitPolicy {
+  shouldSplit: () => boolean;
+  /** A large product's multiplication took `milliseconds`, split or on one thread. */
+  record: (split: boolean, milliseconds: number, multiplyAdds: number) => void;
+}
+
+/**
+ * The default {@linkcode SplitPolicy}: split when that has lately been faster. On an idle
+ * machine splitting is nearly twice as fast; on a busy one the helper may share a core with
+ * the caller, or be descheduled in the middle of its part, and splitting is slower than one
+ * thread. Keeps a moving average (weight 1/3) of the milliseconds per multiply-add of split
+ * and of one-thread products and takes the faster way, but every
+ * {@linkcode explorationPeriod}th product tries the other for {@linkcode explorationBurst}
+ * products, not timing the first: after products on one thread the helper is asleep, and
+ * waking it (and the scheduler moving it off the caller's core) would make splitting look
+ * slower than it is. Starts with a burst of each way.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { adaptiveSplitPolicy, explorationBurst } from "./wasm_parallel_kernel.ts";
+ * const policy = adaptiveSplitPolicy();
+ * for (let product = 0; product < explorationBurst; product++) {
+ *   assert.equal(policy.shouldSplit(), true); // first a burst of splits: 2 ms each
+ *   policy.record(true, 2, 1e6);
+ * }
+ * for (let product = 0; product < explorationBurst; product++) {
+ *   assert.equal(policy.shouldSplit(), false); // then on one thread: 1 ms each
+ *   policy.record(false, 1, 1e6);
+ * }
+ * assert.equal(policy.shouldSplit(), false); // one thread is faster
+ * ```
+ */
+export function adaptiveSplitPolicy(): SplitPolicy {
+  const averages = { split: NaN, single: NaN };
+  let decisions = 0, burstSplits = false, burstLeft = 0, timeNext = true;
+  const startBurst = (split: boolean) => {
+    burstSplits = split;
+    burstLeft = explorationBurst - 1;
+    timeNext = false;
+    return split;
+  };
+  return {
+    shouldSplit: () => {
+      if (burstLeft > 0) {
+        burstLeft--;
+        return burstSplits;
+      }
+      if (Number.isNaN(averages.split)) return startBurst(true);
+      if (Number.isNaN(averages.single)) return startBurst(false);
+      const splitIsFaster = averages.split <= averages.single;
+      decisions++;
+      return decisions % explorationPeriod === 0 ? startBurst(!splitIsFaster) : splitIsFaster;
+    },
+    record: (split, milliseconds, multiplyAdds) => {
+      if (!timeNext) {
+        timeNext = true;
+        return;
+      }
+      const way = split ? "split" : "single", rate = milliseconds / multiplyAdds;
+      averages[way] = Number.isNaN(averages[way])
+        ? rate
+        : averages[way] + (rate - averages[way]) / 3;
+    },
+  };
+}
+
+/**
+ * A {@linkcode SplitPolicy} that splits every large product: for tests of the split, and for
+ * benchmarks of two threads whatever they cost.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { alwaysSplitPolicy } from "./wasm_parallel_kernel.ts";
+ * const policy = alwaysSplitPolicy();
+ * policy.record(true, 1000, 1); // however slow
+ * assert.equal(policy.shouldSplit(), true);
+ * ```
+ */
+export function alwaysSplitPolicy(): SplitPolicy {
+  return { shouldSplit: () => true, record: () => {} };
+}
+
+/** A {@linkcode TwoThreadKernel} of a shared-memory build; the helper starts when asked. */
+function makeTwoThreadKernel(encodedModule: string): TwoThreadKernel {
+  const module = new WebAssembly.Module(decodeGemmModule(encodedModule));
+  const memory = new WebAssembly.Memory({ initial: 1, maximum: 65_536, shared: true });
+  const buffer = memory.buffer;
+  if (!(buffer instanceof SharedArrayBuffer)) {
+    throw new TypeError(
+      "Cannot use the two-thread WebAssembly kernel: this engine's shared WebAssembly.Memory " +
+        "is not backed by a SharedArrayBuffer; use wasmGemm or wasmGemm32",
+    );
+  }
+  const control = new Int32Array(buffer, 0, 64);
+  let helper: "not started" | "started" | "unavailable" = navigator.hardwareConcurrency > 1
+    ? "not started"
+    : "unavailable";
+  const helperReady = () => {
+    if (helper === "not started") {
+      helper = startHelper({
+        module,
+        memory,
+        words: controlWords,
+        spinMilliseconds: helperSpinMilliseconds,
+      });
+    }
+    return helper === "started" && Atomics.load(control, controlWords.ready) === 1;
+  };
+  return { kernel: instantiateGemmKernel(module, memory), control, helperReady };
+}
+
+/** Starts the helper thread; "unavailable" where a Worker cannot be created. */
+function startHelper(data: HelperData): "started" | "unavailable" {
+  const source = `import { workerData } from "node:worker_threads";\n` +
+    `(${helperThread.toString()})(workerData);\n`;
+  try {
+    const worker = new Worker(new URL(`data:text/javascript,${encodeURIComponent(source)}`), {
+      workerData: data,
+    });
+    // Without a listener an error in the helper would be rethrown here; with one, the helper
+    // never says it is ready and products stay on the calling thread.
+    worker.on("error", () => {});
+    worker.unref();
+    return "started";
+  } catch {
+    return "unavailable";
+  }
+}
+
+/** A kernel call: the arguments of `gemm64`/`gemm32`, workspace excepted. */
+type Call = [
+  transposeA: number,
+  transposeB: number,
+  m: number,
+  n: number,
+  k: number,
+  a: number,
+  lda: number,
+  b: number,
+  ldb: number,
+  c: number,
+  ldc: number,
+];
+
+/**
+ * `call` split into two calls that each compute a part of C, cut across its longer side at a
+ * whole number of tiles (5 rows, or `tileWidth` columns), the first part about `firstShare` of
+ * that side; undefined when that side is a single tile.
+ */
+function splitCall(
+  call: Call,
+  elementBytes: number,
+  tileWidth: number,
+  firstShare: number,
+): [Call, Call] | undefined {
+  const [transposeA, transposeB, m, n, k, a, lda, b, ldb, c, ldc] = call;
+  const splitRows = m > n, tile = splitRows ? 5 : tileWidth;
+  const tiles = Math.ceil((splitRows ? m : n) / tile);
+  if (tiles < 2) return undefined;
+  const cut = tile * Math.min(Math.max(Math.round(tiles * firstShare), 1), tiles - 1);
+  if (splitRows) {
+    const aRest = a + elementBytes * cut * (transposeA ? 1 : lda);
+    const cRest = c + elementBytes * cut * ldc;
+    return [
+      [transposeA, transposeB, cut, n, k, a, lda, b, ldb, c, ldc],
+      [transposeA, transposeB, m - cut, n, k, aRest, lda, b, ldb, cRest, ldc],
+    ];
+  }
+  const bRest = b + elementBytes * cut * (transposeB ? ldb : 1);
+  return [
+    [transposeA, transposeB, m, cut, k, a, lda, b, ldb, c, ldc],
+    [transposeA, transposeB, m, n - cut, k, a, lda, bRest, ldb, c + elementBytes * cut, ldc],
+  ];
+}
+
+/**
+ * The share of a split product's longer side the calling thread should take next, moved
+ * halfway from `share` towards the share at which both threads would have finished together,
+ * given how fast each multiplied its last part (multiply-adds per millisecond); between 0.1 and
+ * 0.9. The two cores of a virtual machine can run at different speeds, for hundreds of
+ * milliseconds at a time.
+ */
+function balancedShare(
+  share: number,
+  callerMultiplyAdds: number,
+  callerMilliseconds: number,
+  helperMultiplyAdds: number,
+  helperMilliseconds: number,
+): number {
+  if (callerMilliseconds <= 0 || helperMilliseconds <= 0) return share;
+  const callerSpeed = callerMultiplyAdds / callerMilliseconds;
+  const helperSpeed = helperMultiplyAdds / helperMilliseconds;
+  const target = callerSpeed / (callerSpeed + helperSpeed);
+  return Math.min(Math.max(share + (target - share) / 2, 0.1), 0.9);
+}
+
+/**
+ * Returns when the helper has marked job `sequence` done: polls for
+ * {@linkcode callerSpinMilliseconds}, then sleeps in waits of a millisecond at most, which let
+ * a helper that a busy machine has put on the caller's core have it.
+ */
+function waitForHelper(control: Int32Array<SharedArrayBuffer>, sequence: number): void {
+  const spinEnd = performance.now() + callerSpinMilliseconds;
+  for (;;) {
+    const done = Atomics.load(control, controlWords.done);
+    if (done === sequence) return;
+    if (performance.now() < spinEnd) Atomics.pause();
+    else Atomics.wait(control, controlWords.done, done, 1);
+  }
+}
+
+/** {@linkcode GemmOf} on two threads (see the module's documentation), from a lazy kernel. */
+function twoThreadGemm<Values extends Float64Array | Float32Array>(
+  twoThreadKernel: () => TwoThreadKernel,
+  precision: Precision<Values>,
+  policy: SplitPolicy,
+): GemmOf<Values> {
+  const bits = precision.elementBytes * 8;
+  const tileWidth = precision.elementBytes === 8 ? 4 : 8;
+  let callerShare = 0.5;
+  return (transposeA, transposeB, m, n, k, a, b, c) => {
+    const { kernel, control, helperReady } = twoThreadKernel();
+    const product = precision.product(kernel);
+    multiplyInKernelMemory(
+      kernel,
+      precision,
+      controlBytes,
+      2,
+      m,
+      n,
+      k,
+      a,
+      b,
+      c,
+      (layout) => {
+        const [mainWorkspace, helperWorkspace] = layout.workspaces;
+        const call: Call = [
+          transposeA ? 1 : 0,
+          transposeB ? 1 : 0,
+          m,
+          n,
+          k,
+          layout.a,
+          transposeA ? m : k,
+          layout.b,
+          transposeB ? k : n,
+          layout.c,
+          n,
+        ];
+        const parts = m * n * k >= minimumSplitMultiplyAdds && helperReady()
+          ? splitCall(call, precision.elementBytes, tileWidth, callerShare)
+          : undefined;
+        if (parts === undefined) {
+          product(...call, mainWorkspace);
+          return;
+        }
+        const started = performance.now();
+        if (!policy.shouldSplit()) {
+          product(...call, mainWorkspace);
+          policy.record(false, performance.now() - started, m * n * k);
+          return;
+        }
+        const [mainPart, helperPart] = parts;
+        const previous = control[controlWords.sequence], sequence = (previous + 1) | 0;
+        control.set([bits, ...helperPart, helperWorkspace], controlWords.job);
+        Atomics.store(control, controlWords.sequence, sequence);
+        Atomics.notify(control, controlWords.sequence);
+        product(...mainPart, mainWorkspace);
+        const callerMilliseconds = performance.now() - started;
+        const claimedHere =
+          Atomics.compareExchange(control, controlWords.claimed, previous, sequence) === previous;
+        if (!claimedHere) waitForHelper(control, sequence);
+        if (claimedHere || Atomics.load(control, controlWords.failed) === sequence) {
+          product(...helperPart, mainWorkspace);
+        } else {
+          callerShare = balancedShare(
+            callerShare,
+            mainPart[2] * mainPart[3] * mainPart[4],
+            callerMilliseconds,
+            helperPart[2] * helperPart[3] * helperPart[4],
+            control[controlWords.helperMicroseconds] / 1000,
+          );
+        }
+        policy.record(true, performance.now() - started, m * n * k);
+      },
+    );
+  };
+}
+
+/** The two products of one two-thread kernel, and a count of the helper's work. */
+export interface ParallelWasmGemms {
+  gemm: Gemm;
+  gemm32: Gemm32;
+  /**
+   * How many parts of products the helper thread has multiplied: 0 until its first, and
+   * behind the count of split products where the calling thread took the helper's part.
+   */
+  helperParts: () => number;
+}
+
+/** Both products on two threads, sharing one kernel made on the first call. */
+function twoThreadGemms(
+  encodedModule: () => string,
+  splitPolicy: () => SplitPolicy,
+): ParallelWasmGemms {
+  let made: TwoThreadKernel | undefined;
+  const twoThreadKernel = () => made ??= makeTwoThreadKernel(encodedModule());
+  return {
+    gemm: twoThreadGemm(twoThreadKernel, float64, splitPolicy()),
+    gemm32: twoThreadGemm(twoThreadKernel, float32, splitPolicy()),
+    helperParts: () =>
+      made === undefined ? 0 : Atomics.load(made.control, controlWords.helperParts),
+  };
+}
+
+/**
+ * {@linkcode Gemm} and {@linkcode Gemm32} on two threads by the given shared-memory build of
+ * `kernels/gemm.wat` (`relaxedSimdSharedMemoryGemmModule` or `simdSharedMemoryGemmModule` of
+ * `wasm_gemm_bytes.ts`): one memory and one helper thread for both, made on the first
+ * non-empty product, each precision with its own `splitPolicy()` ({@linkcode
+ * adaptiveSplitPolicy} unless given). Checks lengths and throws like `wasmGemmFromModule`.
+ * `helperParts()` counts the product parts the helper has multiplied, for tests and
+ * benchmarks. Most callers want {@linkcode wasmGemmParallel} and {@linkcode wasmGemm32Parallel},
+ * which pick the build.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { wasmParallelGemmsFromModule } from "./wasm_parallel_kernel.ts";
+ * import { simdSharedMemoryGemmModule } from "./wasm_gemm_bytes.ts";
+ * const { gemm, gemm32 } = wasmParallelGemmsFromModule(simdSharedMemoryGemmModule);
+ * const c = new Float64Array(1), c32 = new Float32Array(1);
+ * gemm(false, false, 1, 1, 2, new Float64Array([1, 2]), new Float64Array([3, 4]), c);
+ * gemm32(false, false, 1, 1, 2, new Float32Array([1, 2]), new Float32Array([3, 4]), c32);
+ * assert.deepEqual([c[0], c32[0]], [11, 11]);
+ * ```
+ */
+export function wasmParallelGemmsFromModule(
+  encodedModule: string,
+  splitPolicy: () => SplitPolicy = adaptiveSplitPolicy,
+): ParallelWasmGemms {
+  return twoThreadGemms(() => encodedModule, splitPolicy);
+}
+
+/** The kernels behind {@linkcode wasmGemmParallel} and {@linkcode wasmGemm32Parallel}. */
+const defaultGemms = twoThreadGemms(
+  () =>
+    WebAssembly.validate(decodeGemmModule(relaxedSimdSharedMemoryGemmModule))
+      ? relaxedSimdSharedMemoryGemmModule
+      : simdSharedMemoryGemmModule,
+  adaptiveSplitPolicy,
+);
+
+/**
+ * {@linkcode Gemm} by WebAssembly SIMD on two threads (see the module's documentation), with
+ * fused multiply-add where the engine supports relaxed SIMD; needs no permission. Its results
+ * are bit for bit those of `wasmGemm` (one thread), which it falls back to for small products.
+ * Shares its memory and helper thread with {@linkcode wasmGemm32Parallel}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { wasmGemmParallel } from "./wasm_parallel_kernel.ts";
+ * import { wasmGemm } from "./wasm_kernel.ts";
+ * const m = 50, n = 300, k = 200;
+ * const a = Float64Array.from({ length: m * k }, (_, i) => Math.sin(i));
+ * const b = Float64Array.from({ length: k * n }, (_, i) => Math.cos(i));
+ * const parallel = new Float64Array(m * n), single = new Float64Array(m * n);
+ * wasmGemmParallel(false, false, m, n, k, a, b, parallel);
+ * wasmGemm(false, false, m, n, k, a, b, single);
+ * assert.deepEqual(parallel, single);
+ * ```
+ */
+export const wasmGemmParallel: Gemm = defaultGemms.gemm;
+
+/**
+ * {@linkcode Gemm32} by WebAssembly SIMD on two threads, like {@linkcode wasmGemmParallel}:
+ * bit for bit the results of `wasmGemm32`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { wasmGemm32Parallel } from "./wasm_parallel_kernel.ts";
+ * // [[1, 2], [3, 4]]ᵀ · [[1, 0], [0, 1]]
+ * const c = new Float32Array(4);
+ * wasmGemm32Parallel(true, false, 2, 2, 2, new Float32Array([1, 2, 3, 4]), new Float32Array([1, 0, 0, 1]), c);
+ * assert.deepEqual([...c], [1, 3, 2, 4]);
+ * ```
+ */
+export const wasmGemm32Parallel: Gemm32 = defaultGemms.gemm32;
