@@ -1,27 +1,29 @@
 /**
  * {@linkcode Gemm} and {@linkcode Gemm32} by the WebAssembly SIMD kernel on two threads: the
  * calling thread and one helper thread, sharing one `WebAssembly.Memory` (`shared: true`).
- * About 1.8× the one-thread kernel of `wasm_kernel.ts` at the first layer's shapes on two idle
- * cores. Needs no permission, also when the library is imported from a URL.
+ * About 1.6–1.8× the one-thread kernel of `wasm_kernel.ts` at the first layer's shapes when
+ * the machine has a core to spare, and about as fast as it (never splitting) when it has not.
+ * Needs no permission, also when the library is imported from a URL.
  *
  * How it works. A product is copied into the shared memory as by the one-thread kernel; C is
- * then split in two along its longer side (whole tiles), and the helper multiplies one part
- * while the calling thread multiplies the other, each with its own packing workspace. The cut
- * follows the speeds the two threads last multiplied at, which differ on a virtual machine
- * whose cores are shared with other machines. The
- * hand-off is a few words at the start of the memory: the caller writes the job and bumps a
- * sequence number; the helper, which spins on that word for {@linkcode helperSpinMilliseconds}
- * after each job before sleeping in `Atomics.wait` (whose wake-up costs 25–100 µs here),
- * claims the job with a compare-and-swap and marks it done. A caller that finishes its part
- * before the helper has claimed the other (the helper asleep or descheduled) claims it and
- * multiplies it itself, so it never waits on a thread that has not started. Each entry of C is
- * computed by the same operations in the same order as by the one-thread kernel: results are
- * bit for bit the same.
+ * then cut in two across its longer side (at whole tiles), and the helper multiplies one part
+ * while the calling thread multiplies the other, each with its own packing workspace. Each
+ * entry of C is computed by the same operations in the same order as by the one-thread
+ * kernel, so the results are the same bit for bit, wherever the cut.
  *
- * On a busy machine two threads can be slower than one: the helper may share a core with the
- * caller, or be descheduled in the middle of its part. So whether to split is learnt from the
- * time each way takes ({@linkcode adaptiveSplitPolicy}): on an idle machine nearly every large
- * product is split; on a busy one nearly none, and the helper sleeps.
+ * The hand-off is a few words at the start of the memory: the caller writes the job and bumps
+ * a sequence number; the helper, which polls that word for {@linkcode helperSpinMilliseconds}
+ * after each job before sleeping in `Atomics.wait` (whose wake-up costs 25–100 µs here),
+ * claims the job with a compare-and-swap, multiplies, and marks it done. A caller that
+ * finishes its part before the helper has claimed the other (the helper asleep or
+ * descheduled) claims it and multiplies it itself, so it never waits on a thread that has not
+ * started.
+ *
+ * Two things are learnt as it runs, because the two cores of a shared virtual machine are
+ * seldom equal: where to cut (each thread's last speed, in multiply-adds per millisecond, moves
+ * the cut towards the point where both would finish together), and whether to split at all
+ * ({@linkcode adaptiveSplitPolicy}: on a busy machine the helper may share the caller's core,
+ * and one thread is faster).
  *
  * The helper is a `node:worker_threads` Worker, started on the first product large enough to
  * split (starting it takes 25–50 ms of the calling thread, once) from a `data:` URL, which
@@ -76,9 +78,13 @@ export const callerSpinMilliseconds = 2;
 
 /**
  * Every this many large products, {@linkcode adaptiveSplitPolicy} tries the way it judges
- * slower, for {@linkcode explorationBurst} products in a row.
+ * slower, for {@linkcode explorationBurst} products in a row; twice as many after a try that
+ * changed nothing, up to {@linkcode maximumExplorationPeriod}.
  */
 export const explorationPeriod = 64;
+
+/** The longest period between two tries of {@linkcode adaptiveSplitPolicy}, in products. */
+export const maximumExplorationPeriod = 1024;
 
 /**
  * How many products in a row {@linkcode adaptiveSplitPolicy} tries a way for; it does not
@@ -177,12 +183,15 @@ export interface SplitPolicy {
  * The default {@linkcode SplitPolicy}: split when that has lately been faster. On an idle
  * machine splitting is nearly twice as fast; on a busy one the helper may share a core with
  * the caller, or be descheduled in the middle of its part, and splitting is slower than one
- * thread. Keeps a moving average (weight 1/3) of the milliseconds per multiply-add of split
- * and of one-thread products and takes the faster way, but every
+ * thread. Keeps the milliseconds per multiply-add of the last 5 split and the last 5
+ * one-thread products, and takes the way whose median is lower (a product that a hiccup of
+ * the machine made ten times slower counts for nothing), but every
  * {@linkcode explorationPeriod}th product tries the other for {@linkcode explorationBurst}
  * products, not timing the first: after products on one thread the helper is asleep, and
  * waking it (and the scheduler moving it off the caller's core) would make splitting look
- * slower than it is. Starts with a burst of each way.
+ * slower than it is. A try that changes nothing doubles the period (up to
+ * {@linkcode maximumExplorationPeriod}), so that a machine busy for long pays for few. Starts
+ * with a burst of each way.
  *
  * @example
  * ```ts
@@ -201,12 +210,19 @@ export interface SplitPolicy {
  * ```
  */
 export function adaptiveSplitPolicy(): SplitPolicy {
-  const averages = { split: NaN, single: NaN };
-  let decisions = 0, burstSplits = false, burstLeft = 0, timeNext = true;
-  const startBurst = (split: boolean) => {
+  /** The last milliseconds per multiply-add of each way, at most `window` of them. */
+  const rates = { split: [] as number[], single: [] as number[] };
+  const window = 5;
+  const median = (values: number[]) => [...values].sort((x, y) => x - y)[values.length >> 1];
+  let period = explorationPeriod, untilExploration = explorationPeriod;
+  let burstSplits = false, burstLeft = 0, timeNext = true;
+  /** The way the last exploring burst tried, until the decision after it. */
+  let explored: boolean | undefined;
+  const startBurst = (split: boolean, exploring: boolean) => {
     burstSplits = split;
     burstLeft = explorationBurst - 1;
     timeNext = false;
+    explored = exploring ? split : undefined;
     return split;
   };
   return {
@@ -215,21 +231,27 @@ export function adaptiveSplitPolicy(): SplitPolicy {
         burstLeft--;
         return burstSplits;
       }
-      if (Number.isNaN(averages.split)) return startBurst(true);
-      if (Number.isNaN(averages.single)) return startBurst(false);
-      const splitIsFaster = averages.split <= averages.single;
-      decisions++;
-      return decisions % explorationPeriod === 0 ? startBurst(!splitIsFaster) : splitIsFaster;
+      if (rates.split.length === 0) return startBurst(true, false);
+      if (rates.single.length === 0) return startBurst(false, false);
+      const splitIsFaster = median(rates.split) <= median(rates.single);
+      if (explored !== undefined) {
+        period = explored === splitIsFaster
+          ? explorationPeriod
+          : Math.min(2 * period, maximumExplorationPeriod);
+        untilExploration = period;
+        explored = undefined;
+      }
+      untilExploration--;
+      return untilExploration === 0 ? startBurst(!splitIsFaster, true) : splitIsFaster;
     },
     record: (split, milliseconds, multiplyAdds) => {
       if (!timeNext) {
         timeNext = true;
         return;
       }
-      const way = split ? "split" : "single", rate = milliseconds / multiplyAdds;
-      averages[way] = Number.isNaN(averages[way])
-        ? rate
-        : averages[way] + (rate - averages[way]) / 3;
+      const recent = split ? rates.split : rates.single;
+      recent.push(milliseconds / multiplyAdds);
+      if (recent.length > window) recent.shift();
     },
   };
 }

@@ -17,6 +17,7 @@ import {
 import {
   adaptiveSplitPolicy,
   alwaysSplitPolicy,
+  explorationBurst,
   explorationPeriod,
   minimumSplitMultiplyAdds,
   type ParallelWasmGemms,
@@ -134,13 +135,13 @@ for (const build of builds) {
     `wasmParallelGemmsFromModule(${build.name}) splits at every edge: a tile, a partial tile, none`,
     async () => {
       await untilHelperWorks(parallel, single.gemm);
-      // k makes each product just large enough to split; the longer side is cut near its
-      // middle at whole tiles (5 rows; 4 float64 or 8 float32 columns).
+      // k makes each product just large enough to split; the longer side is cut at whole
+      // tiles (5 rows; 4 float64 or 8 float32 columns), where depends on the threads' speeds.
       const shapes = [
-        [11, 3, 2000], // rows 5 + 6
-        [3, 9, 2500], // float64 columns 4 + 5, float32 8 + 1
-        [4, 5, 3300], // float64 columns 4 + 1, float32 one tile: not split
-        [5, 4, 3300], // float64 one tile across (m = 5): not split
+        [11, 3, 2000], // rows: 3 tiles, the last partial
+        [3, 9, 2500], // columns: float64 3 tiles, float32 2, the last one column wide
+        [4, 5, 3300], // columns: float64 2 tiles, the last partial; float32 1 tile, not split
+        [5, 4, 3300], // columns: float64 1 tile, not split
         [10, 10, 700], // a tie splits the columns
         [257, 255, 3], // many tiles each way, k small
       ];
@@ -154,23 +155,40 @@ for (const build of builds) {
   );
 }
 
-Deno.test("adaptiveSplitPolicy() takes the faster way, and the other every 32nd product", () => {
+Deno.test("adaptiveSplitPolicy() takes the faster way, trying the other in ever rarer bursts", () => {
   const policy = adaptiveSplitPolicy();
-  const decide = (count: number) => Array.from({ length: count }, () => policy.shouldSplit());
-  assert.deepEqual(decide(1), [true]); // nothing measured: split
-  policy.record(true, 1, 1000);
-  assert.deepEqual(decide(1), [false]); // one thread not measured yet
-  policy.record(false, 2, 1000); // split is twice as fast
-  const decisions = decide(2 * explorationPeriod);
+  /** Decides `count` products: the `index`th takes `milliseconds(split, index)` for 1000. */
+  const run = (count: number, milliseconds: (split: boolean, index: number) => number) =>
+    Array.from({ length: count }, (_, index) => {
+      const split = policy.shouldSplit();
+      policy.record(split, milliseconds(split, index), 1000);
+      return split;
+    });
+  const burst = explorationBurst;
+  // A burst of each way first. The first split, waking the helper, takes 100 ms but is not
+  // timed; the others take 1 ms, products on one thread 2 ms.
   assert.deepEqual(
-    decisions.flatMap((split, index) => split ? [] : [index + 3]),
-    [explorationPeriod, 2 * explorationPeriod],
+    run(2 * burst, (split, index) => split ? (index === 0 ? 100 : 1) : 2),
+    [...Array(burst).fill(true), ...Array(burst).fill(false)],
   );
-  // Split products slow down to 4 ms: their average (weight 1/5) passes one thread's 2 ms on
-  // the second record, 1 → 1.6 → 2.08.
-  policy.record(true, 4, 1000);
-  assert.equal(policy.shouldSplit(), true);
-  policy.record(true, 4, 1000);
+  // Splitting is faster and wins, but for a burst on one thread after explorationPeriod
+  // products, then, since that changed nothing, after twice as many.
+  const decisions = run(3 * explorationPeriod + 3 * burst, (split) => split ? 1 : 2);
+  const firstBurst = explorationPeriod - 1;
+  // The products of a burst after its first do not count towards the period.
+  const secondBurst = firstBurst + burst + 2 * explorationPeriod - 1;
+  assert.deepEqual(
+    decisions.flatMap((split, index) => split ? [] : [index]),
+    Array.from(
+      { length: 2 * burst },
+      (_, product) => product < burst ? firstBurst + product : secondBurst + product - burst,
+    ),
+  );
+  // One split taking 50 ms (a hiccup) changes nothing; once split products take 4 ms, the
+  // median of the last 5 (1, 1, 50, 4, 4) passes one thread's 2 ms on the second.
+  assert.deepEqual(run(1, () => 50), [true]);
+  assert.deepEqual(run(1, () => 4), [true]);
+  assert.deepEqual(run(1, () => 4), [true]);
   assert.equal(policy.shouldSplit(), false);
 });
 
