@@ -8,7 +8,7 @@ import { readCifar10 } from "../lib/cifar10.ts";
 import { concatenateImageSets } from "../lib/dataset.ts";
 import { randomKey, uniforms } from "../lib/random.ts";
 import { runStudy, type StudyEvent, type StudyResults } from "../lib/study.ts";
-import type { StudyScale } from "../lib/study_plan.ts";
+import { tinyScale } from "./study_fixture.ts";
 import type { StudyData } from "../lib/study_trial.ts";
 import { trialLogName } from "../lib/study_store.ts";
 
@@ -29,34 +29,6 @@ async function writeSmallCifar10(directory: string, records: number): Promise<vo
     await Deno.writeFile(`${directory}/${name}.bin`, bytes);
   }
 }
-
-/** A study small enough to run every experiment in seconds: 5 × 60 training images. */
-const tinyScale: StudyScale = {
-  name: "tiny",
-  training: { start: 0, end: 200 },
-  validation: { start: 200, end: 260 },
-  oneFile: { training: { start: 0, end: 60 }, validation: { start: 60, end: 120 } },
-  batchSize: 20,
-  stepSize: 5,
-  cycles: 1,
-  finalCycles: 2,
-  recordsPerEpoch: 2,
-  trainingMetricsSize: 100,
-  coarseTrials: 3,
-  fineTrials: 2,
-  learningRates: [0.01, 0.5],
-  learningRateUpdates: 10,
-  twoLayer: { stepSize: 5, cycles: 1 },
-  overfit: { samples: 20, batchSize: 10, epochs: 3, learningRate: 0.05, validationSize: 20 },
-  gradCheck: { features: 3, samples: 4 },
-  extensions: {
-    hiddenSizes: [12, 8],
-    batchSize: 20,
-    epochs: 2,
-    warmupEpochs: 1,
-    preciseBatches: 4,
-  },
-};
 
 /** The results without what varies from run to run (wall-clock times, worker count). */
 function comparable(results: StudyResults): string {
