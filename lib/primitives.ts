@@ -206,7 +206,7 @@ export function keepWherePositive<R extends number, C extends number>(
   b: Tensor<NoInfer<R>, NoInfer<C>>,
 ): Tensor<R, C> {
   assertShape(b, a.rows, a.columns, "keepWherePositive()", "both tensors must have one shape");
-  const data = resultArray(dtypeOf(b), a.data.length);
+  const data = resultArray(dtypeOf(a), a.data.length);
   const gate = a.data, values = b.data;
   for (let i = 0; i < data.length; i++) data[i] = gate[i] > 0 ? values[i] : 0;
   return tensor(a.rows, a.columns, data);

@@ -133,9 +133,11 @@ export interface TrainingState {
 /**
  * Trains `network` on `data.training`, recording metrics on a training subset and on
  * `data.validation`. Training runs in the network's number type: pass
- * `castNetwork(network, "float32")` to train in float32. The same network, data, options and key give the same result, bit for bit,
- * also when the run is stopped and resumed from a {@linkcode TrainingState}. A NaN or infinite
- * loss or parameter throws a {@linkcode DivergenceError} at once.
+ * `castNetwork(network, "float32")` to train in float32. The same network, data, options and
+ * key give the same result, bit for bit, also when the run is stopped and resumed from a
+ * {@linkcode TrainingState}. A NaN or infinite loss throws a {@linkcode DivergenceError} at
+ * once, naming the parameter the update before left non-finite where there is one; no
+ * checkpoint or result ever holds one.
  *
  * @example
  * ```ts
@@ -229,14 +231,13 @@ export function train(
   // Each update's tensors come from two alternating generations of buffers (buffer_pool.ts);
   // whatever leaves the loop is detached from them first.
   const pool = options.reuseBuffers === false ? undefined : new BufferPool();
+  /** Throws when the last update left a parameter NaN or infinite (see assertFiniteParameters). */
+  const checkParameters = () => {
+    if (update === 0) return;
+    assertFiniteParameters(network, update, learningRateAt(schedule, update - 1, updatesPerEpoch));
+  };
   const detachedNetwork = (): Network => {
-    if (update > 0) {
-      assertFiniteParameters(
-        network,
-        update,
-        learningRateAt(schedule, update - 1, updatesPerEpoch),
-      );
-    }
+    checkParameters();
     return pool ? mapNetworkTensors(network, (value) => pool.detach(value)) : network;
   };
   const stateAt = (nextEpochKey: RandomKey): TrainingState => ({
@@ -275,21 +276,8 @@ export function train(
           )
           : gatherBatch(training, normalization, shuffled.indices, first, last, dtype);
         const result = trainingGradients(network, input, labels, lambda, undefined, dropoutKey);
-        const step = optimizerStep(
-          optimizerSpec,
-          network.parameters,
-          result.gradients,
-          optimizer,
-          learningRate,
-        );
         if (!Number.isFinite(result.loss)) {
-          if (update > 0) {
-            assertFiniteParameters(
-              network,
-              update,
-              learningRateAt(schedule, update - 1, updatesPerEpoch),
-            );
-          }
+          checkParameters();
           throw new DivergenceError(
             update + 1,
             "the loss",
@@ -298,6 +286,13 @@ export function train(
             learningRate,
           );
         }
+        const step = optimizerStep(
+          optimizerSpec,
+          network.parameters,
+          result.gradients,
+          optimizer,
+          learningRate,
+        );
         return { loss: result.loss, movingAverages: result.movingAverages, ...step };
       };
       pool?.beginStep();
