@@ -19,11 +19,12 @@
  * descheduled) claims it and multiplies it itself, so it never waits on a thread that has not
  * started.
  *
- * Two things are learnt as it runs, because the two cores of a shared virtual machine are
- * seldom equal: where to cut (each thread's last speed, in multiply-adds per millisecond, moves
- * the cut towards the point where both would finish together), and whether to split at all
- * ({@linkcode adaptiveSplitPolicy}: on a busy machine the helper may share the caller's core,
- * and one thread is faster).
+ * Two things are learnt as it runs, for each shape of product, because the two cores of a
+ * shared virtual machine are seldom equal: where to cut (each thread's last speed, in
+ * multiply-adds per millisecond, moves the cut towards the point where both would finish
+ * together), and whether to split at all ({@linkcode adaptiveSplitPolicy}: on a busy machine
+ * the helper may share the caller's core, and one thread is faster; small products lose more
+ * to the hand-off than they gain).
  *
  * The helper is a `node:worker_threads` Worker, started on the first product large enough to
  * split (starting it takes 25–50 ms of the calling thread, once) from a `data:` URL, which
@@ -110,6 +111,12 @@ const controlWords = {
   ready: 48,
 } as const;
 
+/**
+ * How many shapes of product a kernel remembers what it learnt of (see {@linkcode SplitPolicy});
+ * past that it forgets them all and starts again.
+ */
+const maximumLearntShapes = 64;
+
 /** Bytes reserved for the control block before the operands. */
 const controlBytes = 256;
 
@@ -171,7 +178,10 @@ interface TwoThreadKernel {
 /**
  * Whether the two-thread kernel splits the next large product (one of at least
  * {@linkcode minimumSplitMultiplyAdds} multiply-adds, once the helper has started), told how
- * long each took. One policy serves one precision of one kernel.
+ * long each took. One policy serves one shape (m, n, k and transpositions) of one precision of
+ * one kernel: whether splitting pays differs from shape to shape (in a training step, the
+ * first layer's products gain from it while the hidden layers' smaller ones lose), and a
+ * policy fed the times of both would judge by whichever came last.
  */
 export interface SplitPolicy {
   shouldSplit: () => boolean;
@@ -406,11 +416,22 @@ function waitForHelper(control: Int32Array<SharedArrayBuffer>, sequence: number)
 function twoThreadGemm<Values extends Float64Array | Float32Array>(
   twoThreadKernel: () => TwoThreadKernel,
   precision: Precision<Values>,
-  policy: SplitPolicy,
+  splitPolicy: () => SplitPolicy,
 ): GemmOf<Values> {
   const bits = precision.elementBytes * 8;
   const tileWidth = precision.elementBytes === 8 ? 4 : 8;
-  let callerShare = 0.5;
+  /** What is learnt of each shape: whether to split it, and where to cut. */
+  const shapes = new Map<string, { policy: SplitPolicy; callerShare: number }>();
+  const learnt = (key: string) => {
+    let shape = shapes.get(key);
+    if (shape === undefined) {
+      // A caller of many shapes (a gradient check) would otherwise grow the map forever.
+      if (shapes.size >= maximumLearntShapes) shapes.clear();
+      shape = { policy: splitPolicy(), callerShare: 0.5 };
+      shapes.set(key, shape);
+    }
+    return shape;
+  };
   return (transposeA, transposeB, m, n, k, a, b, c) => {
     const { kernel, control, helperReady } = twoThreadKernel();
     const product = precision.product(kernel);
@@ -440,13 +461,16 @@ function twoThreadGemm<Values extends Float64Array | Float32Array>(
           layout.c,
           n,
         ];
-        const parts = m * n * k >= minimumSplitMultiplyAdds && helperReady()
-          ? splitCall(call, precision.elementBytes, tileWidth, callerShare)
+        const shape = m * n * k >= minimumSplitMultiplyAdds && helperReady()
+          ? learnt(`${transposeA ? "T" : "N"}${transposeB ? "T" : "N"} ${m}×${n}×${k}`)
           : undefined;
-        if (parts === undefined) {
+        const parts = shape &&
+          splitCall(call, precision.elementBytes, tileWidth, shape.callerShare);
+        if (shape === undefined || parts === undefined) {
           product(...call, mainWorkspace);
           return;
         }
+        const { policy } = shape;
         const started = performance.now();
         if (!policy.shouldSplit()) {
           product(...call, mainWorkspace);
@@ -466,8 +490,8 @@ function twoThreadGemm<Values extends Float64Array | Float32Array>(
         if (claimedHere || Atomics.load(control, controlWords.failed) === sequence) {
           product(...helperPart, mainWorkspace);
         } else {
-          callerShare = balancedShare(
-            callerShare,
+          shape.callerShare = balancedShare(
+            shape.callerShare,
             mainPart[2] * mainPart[3] * mainPart[4],
             callerMilliseconds,
             helperPart[2] * helperPart[3] * helperPart[4],
@@ -499,8 +523,8 @@ function twoThreadGemms(
   let made: TwoThreadKernel | undefined;
   const twoThreadKernel = () => made ??= makeTwoThreadKernel(encodedModule());
   return {
-    gemm: twoThreadGemm(twoThreadKernel, float64, splitPolicy()),
-    gemm32: twoThreadGemm(twoThreadKernel, float32, splitPolicy()),
+    gemm: twoThreadGemm(twoThreadKernel, float64, splitPolicy),
+    gemm32: twoThreadGemm(twoThreadKernel, float32, splitPolicy),
     helperParts: () =>
       made === undefined ? 0 : Atomics.load(made.control, controlWords.helperParts),
   };
@@ -510,8 +534,8 @@ function twoThreadGemms(
  * {@linkcode Gemm} and {@linkcode Gemm32} on two threads by the given shared-memory build of
  * `kernels/gemm.wat` (`relaxedSimdSharedMemoryGemmModule` or `simdSharedMemoryGemmModule` of
  * `wasm_gemm_bytes.ts`): one memory and one helper thread for both, made on the first
- * non-empty product, each precision with its own `splitPolicy()` ({@linkcode
- * adaptiveSplitPolicy} unless given). Checks lengths and throws like `wasmGemmFromModule`.
+ * non-empty product, each shape of product of each precision with its own `splitPolicy()`
+ * ({@linkcode adaptiveSplitPolicy} unless given). Checks lengths and throws like `wasmGemmFromModule`.
  * `helperParts()` counts the product parts the helper has multiplied, for tests and
  * benchmarks. Most callers want {@linkcode wasmGemmParallel} and {@linkcode wasmGemm32Parallel},
  * which pick the build.
