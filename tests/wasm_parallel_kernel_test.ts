@@ -155,6 +155,52 @@ for (const build of builds) {
   );
 }
 
+Deno.test("the two-thread kernel keeps one split policy per shape and precision of product", async () => {
+  const asked: string[] = [];
+  let policies = 0;
+  const counted = () => {
+    const policy = ++policies;
+    return {
+      shouldSplit: () => {
+        asked.push(`policy ${policy}`);
+        return true;
+      },
+      record: () => {},
+    };
+  };
+  const gemms = wasmParallelGemmsFromModule(simdSharedMemoryGemmModule, counted);
+  await untilHelperWorks(gemms, wasmGemmFromModule(simdGemmModule));
+  const policiesBefore = policies;
+  asked.length = 0;
+  const multiply = (transposeB: boolean, m: number, n: number, k: number, float32 = false) => {
+    const a = randomArray(m * k, 3), b = randomArray(k * n, 4);
+    if (float32) {
+      gemms.gemm32(
+        false,
+        transposeB,
+        m,
+        n,
+        k,
+        Float32Array.from(a),
+        Float32Array.from(b),
+        new Float32Array(m * n),
+      );
+    } else gemms.gemm(false, transposeB, m, n, k, a, b, new Float64Array(m * n));
+  };
+  multiply(false, 50, 100, 400); // a new shape: a new policy
+  multiply(false, 50, 100, 400); // the same shape: the same policy
+  multiply(true, 50, 100, 400); // transposed B: another
+  multiply(false, 100, 50, 400); // m and n swapped: another
+  multiply(false, 50, 100, 400, true); // float32: another
+  multiply(false, 50, 100, 400); // the first again
+  multiply(false, 5, 5, 5); // too small to split: asks no policy
+  const first = policiesBefore + 1;
+  assert.deepEqual(
+    asked,
+    [first, first, first + 1, first + 2, first + 3, first].map((p) => `policy ${p}`),
+  );
+});
+
 Deno.test("adaptiveSplitPolicy() takes the faster way, trying the other in ever rarer bursts", () => {
   const policy = adaptiveSplitPolicy();
   /** Decides `count` products: the `index`th takes `milliseconds(split, index)` for 1000. */
