@@ -7,7 +7,7 @@
  * @module
  */
 import { DataError } from "./errors.ts";
-import { dtypeOf, resultArray, type Tensor, tensor } from "./tensor.ts";
+import { dtypeOf, type FloatArray, resultArray, type Tensor, tensor } from "./tensor.ts";
 
 /** One class index per sample, each an integer in [0, classes). */
 export type Labels = ArrayLike<number>;
@@ -60,20 +60,42 @@ export function assertLabels(labels: Labels, classes: number, samples: number): 
 export function softmax<Classes extends number, Batch extends number>(
   logits: Tensor<Classes, Batch>,
 ): Tensor<Classes, Batch> {
-  const { rows, columns } = logits;
+  const { data, sums } = shiftedExponentials(logits);
+  return tensor(logits.rows, logits.columns, normalizeColumns(data, sums));
+}
+
+/**
+ * exp(s − max s) of every entry, and per column its max s and the sum of its exponentials
+ * (added in row order). Walks the rows in memory order, one running max and sum per column.
+ */
+function shiftedExponentials(
+  logits: Tensor,
+): { data: FloatArray; largest: Float64Array; sums: Float64Array } {
+  const { rows, columns, data: values } = logits;
   const data = resultArray(dtypeOf(logits), rows * columns);
-  for (let j = 0; j < columns; j++) {
-    let largest = -Infinity;
-    for (let i = 0; i < rows; i++) largest = Math.max(largest, logits.data[i * columns + j]);
-    let sum = 0;
-    for (let i = 0; i < rows; i++) {
-      const value = Math.exp(logits.data[i * columns + j] - largest);
-      data[i * columns + j] = value;
-      sum += value;
+  const largest = new Float64Array(columns).fill(-Infinity), sums = new Float64Array(columns);
+  for (let i = 0; i < rows; i++) {
+    for (let j = 0, at = i * columns; j < columns; j++, at++) {
+      largest[j] = Math.max(largest[j], values[at]);
     }
-    for (let i = 0; i < rows; i++) data[i * columns + j] /= sum;
   }
-  return tensor(rows, columns, data);
+  for (let i = 0; i < rows; i++) {
+    for (let j = 0, at = i * columns; j < columns; j++, at++) {
+      const value = Math.exp(values[at] - largest[j]);
+      data[at] = value;
+      sums[j] += value;
+    }
+  }
+  return { data, largest, sums };
+}
+
+/** Divides each column of `data` (row-major, `sums.length` columns) by its sum, in place. */
+function normalizeColumns(data: FloatArray, sums: Float64Array): FloatArray {
+  const columns = sums.length;
+  for (let at = 0; at < data.length; at += columns) {
+    for (let j = 0; j < columns; j++) data[at + j] /= sums[j];
+  }
+  return data;
 }
 
 /**
@@ -98,16 +120,13 @@ export function softmaxCrossEntropyForward<Classes extends number, Batch extends
 } {
   assertLabels(labels, logits.rows, logits.columns);
   const { rows, columns } = logits;
+  const { data, largest, sums } = shiftedExponentials(logits);
   let loss = 0;
   for (let j = 0; j < columns; j++) {
-    let largest = -Infinity;
-    for (let i = 0; i < rows; i++) largest = Math.max(largest, logits.data[i * columns + j]);
-    let sum = 0;
-    for (let i = 0; i < rows; i++) sum += Math.exp(logits.data[i * columns + j] - largest);
     // log p[label] computed as s[label] − max − log Σ exp(s − max): exact even where p underflows.
-    loss -= logits.data[labels[j] * columns + j] - largest - Math.log(sum);
+    loss -= logits.data[labels[j] * columns + j] - largest[j] - Math.log(sums[j]);
   }
-  const probabilities = softmax(logits);
+  const probabilities = tensor(rows, columns, normalizeColumns(data, sums));
   return { loss: loss / columns, probabilities, cache: { probabilities, labels } };
 }
 
@@ -128,7 +147,8 @@ export function softmaxCrossEntropyBackward<Classes extends number, Batch extend
 ): Tensor<Classes, Batch> {
   const { probabilities, labels } = cache;
   const { rows, columns } = probabilities;
-  const data = probabilities.data.map((value) => value / columns);
+  const data = resultArray(dtypeOf(probabilities), rows * columns);
+  for (let at = 0; at < data.length; at++) data[at] = probabilities.data[at] / columns;
   for (let j = 0; j < columns; j++) data[labels[j] * columns + j] -= 1 / columns;
   return tensor(rows, columns, data);
 }
