@@ -6,7 +6,12 @@
  * the load time and each process's peak memory. ml-matrix, 30 times slower, runs on the
  * reference network only.
  *
- *     deno task bench:epoch [--epochs 5] [--quick] [--backends openblas,wasm] [--json FILE]
+ *     deno task bench:epoch [--epochs 5] [--rounds 1] [--quick] [--backends openblas,wasm] [--json FILE]
+ *
+ * The machines this runs on are shared, and a neighbour's load can change an epoch time by 30 %
+ * within a minute; `--rounds R` runs every row R times, in turn, and pools each row's epochs,
+ * so that the ratios compare processes that ran under the same load. Peak memory is the
+ * largest of a row's processes; load time, their median.
  *
  * @module
  */
@@ -31,6 +36,13 @@ const networks = [
   { name: "3072-50-30-20-20-10-10-10-10-10 bn", hidden: "50,30,20,20,10,10,10,10" },
   { name: "3072-1024-512-10 bn", hidden: "1024,512" },
 ];
+
+/** What one measured process reports (bench/epoch_run.ts, or the NumPy script's --json). */
+interface ProcessResult {
+  readonly epochSeconds: number[];
+  readonly loadSeconds: number;
+  readonly peakRssBytes: number;
+}
 
 function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -57,6 +69,7 @@ await runMain(async () => {
     json: { type: "string" },
     backends: { type: "string", default: "openblas,wasm,ml-matrix" },
     dtypes: { type: "string", default: "float64,float32" },
+    rounds: { type: "string", default: "1" },
     tarball: {
       type: "string",
       default: new URL("../../shared/data/cifar-10-binary.tar.gz", import.meta.url).pathname,
@@ -87,75 +100,89 @@ await runMain(async () => {
       ].join("  "),
     );
   };
-  console.log(`median of ${epochs} epochs per run; ratio = epoch time / NumPy float64 epoch time`);
-  let numpyF64 = NaN;
-  /** One measured process: its median epoch, ratio to NumPy float64 on the same network, kept and printed. */
-  const record = (
-    system: string,
-    backend: string,
-    dtype: string,
-    network: string,
-    result: { epochSeconds: number[]; loadSeconds: number; peakRssBytes: number },
-  ) => {
-    const epochSeconds = median(result.epochSeconds);
-    const entry: Run = {
-      system,
-      backend,
-      dtype,
-      network,
-      epochSeconds,
-      epochSecondsAll: result.epochSeconds,
-      ratioToNumpyF64: epochSeconds / numpyF64,
-      loadSeconds: result.loadSeconds,
-      peakRssBytes: result.peakRssBytes,
-    };
-    runs.push(entry);
-    print(entry);
-  };
+  const rounds = numberFlag("--rounds", flags.rounds, { minimum: 1, integer: true });
+  console.log(
+    rounds === 1
+      ? `median of ${epochs} epochs per run; ratio = epoch time / NumPy float64 epoch time`
+      : `median of ${epochs} epochs × ${rounds} rounds per row (each round runs every row once, ` +
+        "in turn); ratio = epoch time / NumPy float64 epoch time",
+  );
   for (const network of flags.quick ? networks.slice(0, 1) : networks) {
-    for (const dtype of ["float64", "float32"]) {
-      const jsonPath = await Deno.makeTempFile({ suffix: ".json" });
-      await run("python3", [
-        numpyScript,
-        "--data",
-        flags.tarball,
-        "--hidden",
-        network.hidden,
-        "--epochs",
-        String(epochs),
-        "--dtype",
-        dtype,
-        "--json",
-        jsonPath,
-      ]);
-      const result = JSON.parse(await Deno.readTextFile(jsonPath));
-      await Deno.remove(jsonPath);
-      if (dtype === "float64") numpyF64 = median(result.epochSeconds);
-      record("numpy", "openblas", dtype, network.name, result);
-    }
+    const measured = new Map<string, { system: string; results: ProcessResult[] }>();
+    const measure = (system: string, dtype: string, backend: string, result: ProcessResult) => {
+      const key = `${system} ${backend} ${dtype}`;
+      const entry = measured.get(key) ?? { system, results: [] };
+      entry.results.push(result);
+      measured.set(key, entry);
+    };
     const pairs = flags.backends.split(",").filter((backend) =>
       backend !== "ml-matrix" || network.slowBackends
     ).flatMap((backend) => flags.dtypes.split(",").map((dtype) => ({ backend, dtype })));
-    for (const { backend, dtype } of pairs) {
-      const line = await run(Deno.execPath(), [
-        "run",
-        "--allow-read",
-        "--allow-env",
-        "--allow-ffi",
-        epochScript,
-        "--backend",
+    for (let round = 0; round < rounds; round++) {
+      for (const dtype of ["float64", "float32"]) {
+        const jsonPath = await Deno.makeTempFile({ suffix: ".json" });
+        await run("python3", [
+          numpyScript,
+          "--data",
+          flags.tarball,
+          "--hidden",
+          network.hidden,
+          "--epochs",
+          String(epochs),
+          "--dtype",
+          dtype,
+          "--json",
+          jsonPath,
+        ]);
+        const result = JSON.parse(await Deno.readTextFile(jsonPath));
+        await Deno.remove(jsonPath);
+        measure("numpy", dtype, "openblas", result);
+      }
+      for (const { backend, dtype } of pairs) {
+        const line = await run(Deno.execPath(), [
+          "run",
+          "--allow-read",
+          "--allow-env",
+          "--allow-ffi",
+          epochScript,
+          "--backend",
+          backend,
+          "--dtype",
+          dtype,
+          "--hidden",
+          network.hidden,
+          "--epochs",
+          String(epochs),
+          "--data",
+          data,
+        ]);
+        const result = JSON.parse(line.trim().split("\n").at(-1)!);
+        measure("deno", result.dtype, result.backend, result);
+      }
+    }
+    const pooled = (results: readonly ProcessResult[]) => ({
+      epochSeconds: results.flatMap((result) => result.epochSeconds),
+      loadSeconds: median(results.map((result) => result.loadSeconds)),
+      peakRssBytes: Math.max(...results.map((result) => result.peakRssBytes)),
+    });
+    const numpyF64 = median(pooled(measured.get("numpy openblas float64")!.results).epochSeconds);
+    for (const [key, { system, results }] of measured) {
+      const [, backend, dtype] = key.split(" ");
+      const result = pooled(results);
+      const epochSeconds = median(result.epochSeconds);
+      const entry: Run = {
+        system,
         backend,
-        "--dtype",
         dtype,
-        "--hidden",
-        network.hidden,
-        "--epochs",
-        String(epochs),
-        "--data",
-        data,
-      ]);
-      const result = JSON.parse(line.trim().split("\n").at(-1)!);
-      record("deno", result.backend, result.dtype, network.name, result);
+        network: network.name,
+        epochSeconds,
+        epochSecondsAll: result.epochSeconds,
+        ratioToNumpyF64: epochSeconds / numpyF64,
+        loadSeconds: result.loadSeconds,
+        peakRssBytes: result.peakRssBytes,
+      };
+      runs.push(entry);
+      print(entry);
     }
   }
   if (flags.json !== undefined) {
