@@ -19,6 +19,7 @@ import {
   openBlasCandidatePaths,
   openBlasGemm,
   openBlasGemm32,
+  openBlasKernels,
   openOpenBlas,
 } from "./openblas_kernel.ts";
 import { wasmGemm32Parallel, wasmGemmParallel } from "./wasm_parallel_kernel.ts";
@@ -38,6 +39,8 @@ export interface Backend {
   gemm: Gemm;
   gemm32: Gemm32;
   axpy?: Axpy;
+  /** Which CPU's kernels OpenBLAS runs ("Haswell", "SkylakeX", …), where it says. */
+  kernels?: string;
   reason: string;
 }
 
@@ -125,12 +128,16 @@ export function selectBackend(
     openBlasCandidatePaths(permittedEnvironmentVariable("OPENBLAS_LIBRARY"));
   const opening = openOpenBlas(paths);
   if (opening.library !== undefined) {
+    const kernels = openBlasKernels(opening.library);
     return {
       name: "openblas",
       gemm: openBlasGemm(opening.library),
       gemm32: openBlasGemm32(opening.library),
       axpy: openBlasAxpy(opening.library),
-      reason: `matrix products: OpenBLAS via FFI (${opening.path})`,
+      kernels,
+      reason: `matrix products: OpenBLAS via FFI (${opening.path}${
+        kernels === undefined ? "" : `, ${kernels} kernels`
+      })`,
     };
   }
   if (preference === "openblas") {
@@ -181,7 +188,8 @@ export function backendPreferenceFromEnvironment(): BackendPreference {
 let processBackend: Backend | undefined;
 
 /**
- * Sets the process-wide matrix-product backend and returns its name and notice. With no
+ * Sets the process-wide matrix-product backend and returns its name, the kernels OpenBLAS runs
+ * (for the OpenBLAS backend, where it says) and its notice. With no
  * argument, uses `NN_BACKEND` (else `"auto"`). Throws like {@linkcode selectBackend}, leaving
  * the previous choice in place.
  *
@@ -199,10 +207,10 @@ let processBackend: Backend | undefined;
  */
 export function useBackend(
   preference: BackendPreference = backendPreferenceFromEnvironment(),
-): { name: BackendName; reason: string } {
+): { name: BackendName; kernels?: string; reason: string } {
   const backend = selectBackend(preference);
   processBackend = backend;
-  return { name: backend.name, reason: backend.reason };
+  return { name: backend.name, kernels: backend.kernels, reason: backend.reason };
 }
 
 /**

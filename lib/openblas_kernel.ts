@@ -76,6 +76,8 @@ const openBlasSymbols = {
     result: "void",
     nonblocking: false,
   },
+  /** The name of the CPU whose kernels OpenBLAS chose (absent from other CBLAS libraries). */
+  openblas_get_corename: { parameters: [], result: "pointer", optional: true },
 } as const;
 
 /** An opened OpenBLAS shared library with the CBLAS functions this library binds. */
@@ -144,6 +146,29 @@ export function openOpenBlas(
     }
   }
   return { library: undefined, failures };
+}
+
+/**
+ * The CPU whose kernels an opened OpenBLAS runs, as OpenBLAS names it ("Haswell", "SkylakeX",
+ * "Zen", …): OpenBLAS chooses them when loaded, and the `OPENBLAS_CORETYPE` environment variable
+ * overrides its choice. `undefined` for a CBLAS library that does not say.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { openBlasKernels, openOpenBlas } from "./openblas_kernel.ts";
+ * const opening = openOpenBlas();
+ * if (opening.library !== undefined) {
+ *   const kernels = openBlasKernels(opening.library);
+ *   assert.ok(kernels === undefined || kernels.length > 0);
+ *   opening.library.close();
+ * }
+ * ```
+ */
+export function openBlasKernels(library: OpenBlas): string | undefined {
+  const corename = library.symbols.openblas_get_corename;
+  const pointer = corename ? corename() : null;
+  return pointer === null ? undefined : new Deno.UnsafePointerView(pointer).getCString();
 }
 
 /**

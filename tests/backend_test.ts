@@ -97,6 +97,10 @@ Deno.test({
     assert.equal(backend.name, "openblas");
     assert.match(backend.reason, /^matrix products: OpenBLAS via FFI \(.*libopenblas/);
     assertAgreesOnRandomOperands(backend.gemm, true, true, 7, 5, 3, 4);
+    // Debian's OpenBLAS says which CPU's kernels it chose, and the notice repeats it.
+    assert.match(backend.kernels ?? "", /^[A-Za-z0-9]+$/);
+    assert.ok(backend.reason.endsWith(`, ${backend.kernels} kernels)`), backend.reason);
+    assert.equal(useBackend("openblas").kernels, backend.kernels);
   },
 });
 
