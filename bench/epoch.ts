@@ -8,6 +8,13 @@
  *
  *     deno task bench:epoch [--epochs 5] [--rounds 1] [--quick] [--backends openblas,wasm] [--json FILE]
  *
+ * NumPy runs with the OpenBLAS kernels it chooses for the CPU, which are the ratios' base: where
+ * the environment sets `OPENBLAS_CORETYPE` or `OPENBLAS_L2_SIZE` (this project's machines do,
+ * on CPUs where older OpenBLAS builds, Debian's among them, compute wrong results with their own
+ * choice), the NumPy processes run without them, and once more with them for a row of
+ * reference, marked "env". The Deno processes keep the environment as it is. Each row names the
+ * kernels its OpenBLAS ran.
+ *
  * The machines this runs on are shared, and a neighbour's load can change an epoch time by 30 %
  * within a minute; `--rounds R` runs every row R times, in turn, and pools each row's epochs,
  * so that the ratios compare processes that ran under the same load. Peak memory is the
@@ -19,9 +26,21 @@ import { cifar10Source, downloadDataset } from "../lib/download.ts";
 import { writeTextFileAtomically } from "../lib/atomic_write.ts";
 import { numberFlag, parseFlags, runMain } from "../cli/options.ts";
 
+/** The figures of a row, as opposed to what it ran. */
+type RowFigures =
+  | "epochSeconds"
+  | "epochSecondsAll"
+  | "ratioToNumpyF64"
+  | "loadSeconds"
+  | "peakRssBytes";
+
 interface Run {
   readonly system: string;
   readonly backend: string;
+  /** The CPU whose kernels OpenBLAS ran ("Haswell", "SkylakeX", …), where it says. */
+  readonly kernels?: string;
+  /** NumPy run with the environment's OpenBLAS overrides rather than its own kernel choice. */
+  readonly environmentKernels?: boolean;
   readonly dtype: string;
   readonly network: string;
   readonly epochSeconds: number;
@@ -42,7 +61,13 @@ interface ProcessResult {
   readonly epochSeconds: number[];
   readonly loadSeconds: number;
   readonly peakRssBytes: number;
+  /** `kernels` from bench/epoch_run.ts, `blasKernels` from the NumPy script. */
+  readonly kernels?: string;
+  readonly blasKernels?: string | null;
 }
+
+/** The environment variables that override OpenBLAS's choice of kernels for the CPU. */
+const openBlasOverrides = ["OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"];
 
 function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -50,9 +75,18 @@ function median(values: readonly number[]): number {
   return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }
 
-async function run(command: string, args: string[]): Promise<string> {
-  const output = await new Deno.Command(command, { args, stdout: "piped", stderr: "piped" })
-    .output();
+/** Runs `command` to the end and returns its output; `env`, when given, is its whole environment. */
+async function run(
+  command: string,
+  args: string[],
+  env?: Record<string, string>,
+): Promise<string> {
+  const output = await new Deno.Command(command, {
+    args,
+    stdout: "piped",
+    stderr: "piped",
+    ...(env === undefined ? {} : { env, clearEnv: true }),
+  }).output();
   const stdout = new TextDecoder().decode(output.stdout);
   if (output.code !== 0) {
     throw new Error(
@@ -90,9 +124,11 @@ await runMain(async () => {
     console.log(
       [
         run.system.padEnd(6),
-        run.backend.padEnd(9),
+        `${run.backend}${run.kernels ? ` ${run.kernels}` : ""}${
+          run.environmentKernels ? " (env)" : ""
+        }`.padEnd(24),
         run.dtype.padEnd(7),
-        run.network.padEnd(36),
+        run.network.padEnd(34),
         `${run.epochSeconds.toFixed(3)} s`.padStart(9),
         `${run.ratioToNumpyF64.toFixed(2)}×`.padStart(6),
         `load ${run.loadSeconds.toFixed(2)} s`.padStart(12),
@@ -103,15 +139,30 @@ await runMain(async () => {
   const rounds = numberFlag("--rounds", flags.rounds, { minimum: 1, integer: true });
   console.log(
     rounds === 1
-      ? `median of ${epochs} epochs per run; ratio = epoch time / NumPy float64 epoch time`
+      ? `median of ${epochs} epochs per run; ratio = epoch time / NumPy float64 epoch time (its own kernels)`
       : `median of ${epochs} epochs × ${rounds} rounds per row (each round runs every row once, ` +
-        "in turn); ratio = epoch time / NumPy float64 epoch time",
+        "in turn); ratio = epoch time / NumPy float64 epoch time (its own kernels)",
   );
+  const environment = Deno.env.toObject();
+  const overridden = openBlasOverrides.filter((name) => environment[name] !== undefined);
+  const ownChoice = Object.fromEntries(
+    Object.entries(environment).filter(([name]) => !openBlasOverrides.includes(name)),
+  );
+  const numpyVariants = [
+    { env: ownChoice, environmentKernels: false },
+    ...(overridden.length > 0 ? [{ env: undefined, environmentKernels: true }] : []),
+  ];
+  if (overridden.length > 0) {
+    console.log(
+      `NumPy runs without ${overridden.map((name) => `${name}=${environment[name]}`).join(" ")} ` +
+        "(its own choice of kernels, the ratios' base), and with them (env)",
+    );
+  }
   for (const network of flags.quick ? networks.slice(0, 1) : networks) {
-    const measured = new Map<string, { system: string; results: ProcessResult[] }>();
-    const measure = (system: string, dtype: string, backend: string, result: ProcessResult) => {
-      const key = `${system} ${backend} ${dtype}`;
-      const entry = measured.get(key) ?? { system, results: [] };
+    const measured = new Map<string, { row: Omit<Run, RowFigures>; results: ProcessResult[] }>();
+    const measure = (row: Omit<Run, RowFigures>, result: ProcessResult) => {
+      const key = JSON.stringify(row);
+      const entry = measured.get(key) ?? { row, results: [] };
       entry.results.push(result);
       measured.set(key, entry);
     };
@@ -119,24 +170,33 @@ await runMain(async () => {
       backend !== "ml-matrix" || network.slowBackends
     ).flatMap((backend) => flags.dtypes.split(",").map((dtype) => ({ backend, dtype })));
     for (let round = 0; round < rounds; round++) {
-      for (const dtype of ["float64", "float32"]) {
-        const jsonPath = await Deno.makeTempFile({ suffix: ".json" });
-        await run("python3", [
-          numpyScript,
-          "--data",
-          flags.tarball,
-          "--hidden",
-          network.hidden,
-          "--epochs",
-          String(epochs),
-          "--dtype",
-          dtype,
-          "--json",
-          jsonPath,
-        ]);
-        const result = JSON.parse(await Deno.readTextFile(jsonPath));
-        await Deno.remove(jsonPath);
-        measure("numpy", dtype, "openblas", result);
+      for (const variant of numpyVariants) {
+        for (const dtype of ["float64", "float32"]) {
+          const jsonPath = await Deno.makeTempFile({ suffix: ".json" });
+          await run("python3", [
+            numpyScript,
+            "--data",
+            flags.tarball,
+            "--hidden",
+            network.hidden,
+            "--epochs",
+            String(epochs),
+            "--dtype",
+            dtype,
+            "--json",
+            jsonPath,
+          ], variant.env);
+          const result: ProcessResult = JSON.parse(await Deno.readTextFile(jsonPath));
+          await Deno.remove(jsonPath);
+          measure({
+            system: "numpy",
+            backend: "openblas",
+            kernels: result.blasKernels ?? undefined,
+            environmentKernels: variant.environmentKernels,
+            dtype,
+            network: network.name,
+          }, result);
+        }
       }
       for (const { backend, dtype } of pairs) {
         const line = await run(Deno.execPath(), [
@@ -157,7 +217,13 @@ await runMain(async () => {
           data,
         ]);
         const result = JSON.parse(line.trim().split("\n").at(-1)!);
-        measure("deno", result.dtype, result.backend, result);
+        measure({
+          system: "deno",
+          backend: result.backend,
+          kernels: result.kernels,
+          dtype: result.dtype,
+          network: network.name,
+        }, result);
       }
     }
     const pooled = (results: readonly ProcessResult[]) => ({
@@ -165,16 +231,15 @@ await runMain(async () => {
       loadSeconds: median(results.map((result) => result.loadSeconds)),
       peakRssBytes: Math.max(...results.map((result) => result.peakRssBytes)),
     });
-    const numpyF64 = median(pooled(measured.get("numpy openblas float64")!.results).epochSeconds);
-    for (const [key, { system, results }] of measured) {
-      const [, backend, dtype] = key.split(" ");
+    const base = [...measured.values()].find(({ row }) =>
+      row.system === "numpy" && row.dtype === "float64" && !row.environmentKernels
+    )!;
+    const numpyF64 = median(pooled(base.results).epochSeconds);
+    for (const { row, results } of measured.values()) {
       const result = pooled(results);
       const epochSeconds = median(result.epochSeconds);
       const entry: Run = {
-        system,
-        backend,
-        dtype,
-        network: network.name,
+        ...row,
         epochSeconds,
         epochSecondsAll: result.epochSeconds,
         ratioToNumpyF64: epochSeconds / numpyF64,

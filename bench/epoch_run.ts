@@ -69,6 +69,7 @@ await runMain(async () => {
   });
   console.log(JSON.stringify({
     backend: backend.name,
+    kernels: backend.kernels,
     dtype,
     epochSeconds: result.epochSeconds,
     loadSeconds,

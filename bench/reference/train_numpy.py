@@ -218,6 +218,31 @@ def evaluate(layers: list[dict], x: np.ndarray, y: np.ndarray, lam: float) -> di
 # --------------------------------------------------------------------------- training
 
 
+def blas_kernels() -> str | None:
+    """The CPU whose kernels NumPy's OpenBLAS runs ("Haswell", "SkylakeX", ...), as threadpoolctl
+    reports it: the loaded OpenBLAS library's own get_corename. None where that cannot be found."""
+    import ctypes
+
+    try:
+        with open("/proc/self/maps") as maps:
+            paths = {line.split()[-1] for line in maps if "openblas" in line.lower() and "/" in line}
+    except OSError:
+        return None
+    for path in sorted(paths):
+        try:
+            library = ctypes.CDLL(path)
+        except OSError:
+            continue
+        for symbol in ("scipy_openblas_get_corename64_", "scipy_openblas_get_corename",
+                       "openblas_get_corename64_", "openblas_get_corename"):
+            function = getattr(library, symbol, None)
+            if function is not None:
+                function.restype = ctypes.c_char_p
+                name = function()
+                return name.decode() if name else None
+    return None
+
+
 def cyclic_eta(t: int, eta_min: float, eta_max: float, n_s: int) -> float:
     """Triangular cyclical learning rate for update t (0-based), period 2*n_s."""
     c = t % (2 * n_s)
@@ -307,6 +332,7 @@ def train(args: argparse.Namespace) -> dict:
     return {
         "system": "numpy",
         "numpyVersion": np.__version__,
+        "blasKernels": blas_kernels(),
         "dtype": args.dtype,
         "network": network,
         "seed": args.seed,
