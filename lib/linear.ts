@@ -11,6 +11,7 @@ import {
   matmul,
   matmulTransposedLeft,
   matmulTransposedRight,
+  matmulTransposedRightAddScaled,
   sumRows,
 } from "./primitives.ts";
 import { assertShape, type Tensor } from "./tensor.ts";
@@ -72,6 +73,8 @@ export function linearForward<In extends number, Out extends number, Batch exten
 /**
  * Gradients of the loss with respect to the input, the weight and the bias, given the
  * gradient with respect to the output. The input gradient is computed when first read.
+ * `weightPenalty` (default 0) adds that multiple of the weight to the weight gradient: 2λ for
+ * an L2 term λ‖W‖² in the cost, in the same pass as the product.
  *
  * @example
  * ```ts
@@ -87,6 +90,7 @@ export function linearForward<In extends number, Out extends number, Batch exten
 export function linearBackward<In extends number, Out extends number, Batch extends number>(
   cache: LinearCache<In, Out, Batch>,
   outputGradient: Tensor<NoInfer<Out>, NoInfer<Batch>>,
+  weightPenalty = 0,
 ): { inputGradient: Tensor<In, Batch>; parameterGradients: LinearParameters<In, Out> } {
   const { parameters: { weight }, input, name } = cache;
   assertShape(
@@ -103,7 +107,9 @@ export function linearBackward<In extends number, Out extends number, Batch exte
       return inputGradient ??= matmulTransposedLeft(weight, outputGradient);
     },
     parameterGradients: {
-      weight: matmulTransposedRight(outputGradient, input),
+      weight: weightPenalty === 0
+        ? matmulTransposedRight(outputGradient, input)
+        : matmulTransposedRightAddScaled(outputGradient, input, weight, weightPenalty),
       bias: sumRows(outputGradient),
     },
   };

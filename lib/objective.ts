@@ -5,6 +5,7 @@
  * @module
  */
 import type { BatchNormStatistics } from "./batch_norm.ts";
+import { linearBackward } from "./linear.ts";
 import {
   type LayerBackwards,
   layerBackwards,
@@ -161,13 +162,23 @@ export function trainingGradients<In extends number, Out extends number, Batch e
     probabilities: evaluation.probabilities,
     labels,
   });
+  // With the library's own backward functions, each linear layer adds its 2λW in the pass that
+  // computes its weight gradient (the same bits as adding it afterwards, without the copy).
+  const penaltyInBackward = backwards === layerBackwards && lambda !== 0;
   const { parameterGradients } = networkBackward(
     network,
     evaluation.caches,
     outputGradient,
-    backwards,
+    penaltyInBackward
+      ? {
+        ...layerBackwards,
+        linear: (cache, gradient) => linearBackward(cache, gradient, 2 * lambda),
+      }
+      : backwards,
   );
-  const gradients = addWeightPenaltyGradient(network.parameters, parameterGradients, lambda);
+  const gradients = penaltyInBackward
+    ? parameterGradients
+    : addWeightPenaltyGradient(network.parameters, parameterGradients, lambda);
   return {
     loss: evaluation.loss,
     get cost() {

@@ -10,6 +10,7 @@
  * @module
  */
 import { currentAxpy, currentGemm, currentGemm32 } from "./backend.ts";
+import type { Axpy } from "./ml_matrix_kernel.ts";
 import {
   assertShape,
   dtypeOf,
@@ -297,14 +298,55 @@ export function addScaled<R extends number, C extends number>(
 ): Tensor<R, C> {
   assertShape(b, a.rows, a.columns, "addScaled()", "both tensors must have one shape");
   const data = resultArray(dtypeOf(a), a.data.length);
-  const axpy = data.length >= smallestAxpyLength && dtypeOf(b) === dtypeOf(a)
-    ? currentAxpy()
-    : undefined;
+  const axpy = axpyFor(data, b.data);
   if (axpy) {
     data.set(a.data);
     axpy(factor, b.data, data);
   } else for (let i = 0; i < data.length; i++) data[i] = a.data[i] + factor * b.data[i];
   return tensor(a.rows, a.columns, data);
+}
+
+/**
+ * A · Bᵀ + factor · C, with C shaped like the product: the bits of
+ * `addScaled(matmulTransposedRight(a, b), c, factor)`, the multiply-add done in the product's
+ * own fresh array rather than in a copy of it. A linear layer's weight gradient with the L2
+ * term's 2λW added.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { matmulTransposedRightAddScaled } from "./primitives.ts";
+ * import { fromRows } from "./tensor.ts";
+ * // [[1, 2]] · [[3, 4]]ᵀ + 10 · [[1]]
+ * assert.equal(matmulTransposedRightAddScaled(fromRows([[1, 2]]), fromRows([[3, 4]]), fromRows([[1]]), 10).data[0], 21);
+ * ```
+ */
+export function matmulTransposedRightAddScaled<
+  M extends number,
+  K extends number,
+  N extends number,
+>(
+  a: Tensor<M, K>,
+  b: Tensor<N, NoInfer<K>>,
+  c: Tensor<NoInfer<M>, NoInfer<N>>,
+  factor: number,
+): Tensor<M, N> {
+  const operation = "matmulTransposedRightAddScaled()";
+  assertShape(b, b.rows, a.columns, operation, `B's columns must equal A's columns (${a.columns})`);
+  assertShape(c, a.rows, b.rows, operation, "C must have the shape of A · Bᵀ");
+  const data = product(false, true, a.rows, b.rows, a.columns, a, b, operation);
+  const axpy = axpyFor(data, c.data);
+  if (axpy) axpy(factor, c.data, data);
+  else for (let i = 0; i < data.length; i++) data[i] = data[i] + factor * c.data[i];
+  return tensor(a.rows, b.rows, data);
+}
+
+/** The backend's axpy, where it has one and `target` is long enough to gain from it. */
+function axpyFor(target: FloatArray, source: FloatArray): Axpy | undefined {
+  return target.length >= smallestAxpyLength &&
+      (target instanceof Float32Array) === (source instanceof Float32Array)
+    ? currentAxpy()
+    : undefined;
 }
 
 /** Combines A's entry (i, j) with entry i of a column vector, for every j: the loop of the three broadcasts below. */
