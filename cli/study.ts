@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { backendPreferenceFromEnvironment } from "../lib/backend.ts";
 import { concatenateImageSets } from "../lib/dataset.ts";
 import { readCifar10 } from "../lib/cifar10.ts";
 import { cifar10Directory } from "./cifar10_directory.ts";
@@ -48,8 +49,9 @@ Options:
   --only LIST           run only these experiments (default all)
   --workers N           trials run in parallel on N Workers (default 2)
   --seed N              seed of every trial and of the λ draws (default 1)
-  --backend NAME        auto, openblas, wasm or ml-matrix (default auto: OpenBLAS when --allow-ffi
-                        and the library are there, else WebAssembly); each worker sets it
+  --backend NAME        auto, openblas, wasm or ml-matrix (default $NN_BACKEND, else auto: OpenBLAS
+                        when --allow-ffi and the library are there, else WebAssembly); each worker
+                        sets it
   --data DIR            an extracted CIFAR-10 (the folder with cifar-10-batches-bin/); without it
                         CIFAR-10 is downloaded
   --data-url URL        CIFAR-10 archive to download (default the official URL, or $CIFAR10_URL);
@@ -70,7 +72,7 @@ await runMain(async () => {
     only: { type: "string" },
     workers: { type: "string", default: "2" },
     seed: { type: "string", default: "1" },
-    backend: { type: "string", default: "auto" },
+    backend: { type: "string" },
     data: { type: "string" },
     "data-url": { type: "string" },
     "data-checksum": { type: "string" },
@@ -91,7 +93,9 @@ await runMain(async () => {
     maximum: 2 ** 32 - 1,
     integer: true,
   });
-  const backend = choiceFlag("--backend", flags.backend, ["auto", "openblas", "wasm", "ml-matrix"]);
+  const backend = flags.backend === undefined
+    ? backendPreferenceFromEnvironment()
+    : choiceFlag("--backend", flags.backend, ["auto", "openblas", "wasm", "ml-matrix"]);
   const scale = flags.quick ? quickScale : fullScale;
   const outputDirectory = flags.out;
 

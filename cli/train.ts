@@ -12,7 +12,7 @@
  */
 import { multilayerPerceptron } from "../lib/architecture.ts";
 import { cifar10ImageShape, type ImageAugmentation, type ImageShape } from "../lib/augmentation.ts";
-import { useBackend } from "../lib/backend.ts";
+import { backendPreferenceFromEnvironment, useBackend } from "../lib/backend.ts";
 import { readCifar10 } from "../lib/cifar10.ts";
 import { type DataSplit, sliceImageSet, splitCifar10 } from "../lib/dataset.ts";
 import { confusionMatrix, evaluateImageSet } from "../lib/evaluation.ts";
@@ -96,8 +96,8 @@ Training:
   --precise-batches N   precise: training batches to average over (default 200)
   --record-every N      also record metrics every N updates (default once per epoch)
   --seed N              seeds initialisation and shuffling (default 1)
-  --backend NAME        auto, openblas, wasm or ml-matrix (default auto: OpenBLAS when
-                        --allow-ffi and the library are there, else WebAssembly SIMD)
+  --backend NAME        auto, openblas, wasm or ml-matrix (default $NN_BACKEND, else auto:
+                        OpenBLAS when --allow-ffi and the library are there, else WebAssembly SIMD)
   --dtype TYPE          float64 or float32: the number type of training (data, parameters,
                         products); model files hold float64 either way (default float64)
 
@@ -146,7 +146,7 @@ await runMain(async () => {
     momentum: { type: "string", default: "0" },
     "record-every": { type: "string" },
     seed: { type: "string", default: "1" },
-    backend: { type: "string", default: "auto" },
+    backend: { type: "string" },
     dtype: { type: "string", default: "float64" },
     out: { type: "string" },
     "checkpoint-every": { type: "string" },
@@ -157,7 +157,9 @@ await runMain(async () => {
     console.log(help);
     return;
   }
-  const backend = choiceFlag("--backend", flags.backend, ["auto", "openblas", "wasm", "ml-matrix"]);
+  const backend = flags.backend === undefined
+    ? backendPreferenceFromEnvironment()
+    : choiceFlag("--backend", flags.backend, ["auto", "openblas", "wasm", "ml-matrix"]);
   const checkpointEvery = flags["checkpoint-every"] === undefined
     ? undefined
     : numberFlag("--checkpoint-every", flags["checkpoint-every"], { minimum: 1, integer: true });

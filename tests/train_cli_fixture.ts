@@ -5,8 +5,12 @@
 
 const trainScript = new URL("../cli/train.ts", import.meta.url).pathname;
 
-/** The command, to spawn (and signal) or to run to the end. */
-export function trainCommand(args: string[], stdout: "piped" | "null" = "piped"): Deno.Command {
+/** The command, to spawn (and signal) or to run to the end; `env` adds environment variables. */
+export function trainCommand(
+  args: string[],
+  stdout: "piped" | "null" = "piped",
+  env: Record<string, string> = {},
+): Deno.Command {
   return new Deno.Command(Deno.execPath(), {
     args: [
       "run",
@@ -19,14 +23,16 @@ export function trainCommand(args: string[], stdout: "piped" | "null" = "piped")
     ],
     stdout,
     stderr: "piped",
+    env,
   });
 }
 
 /** Runs cli/train.ts to the end and returns its exit code and decoded output. */
 export async function runTrain(
   args: string[],
+  env: Record<string, string> = {},
 ): Promise<{ code: number; stdout: string; stderr: string }> {
-  const output = await trainCommand(args).output();
+  const output = await trainCommand(args, "piped", env).output();
   const decoder = new TextDecoder();
   return {
     code: output.code,

@@ -67,6 +67,26 @@ Deno.test("cli/train.ts trains, writes metrics.json and a model that evaluates t
   }
 });
 
+Deno.test("cli/train.ts takes its backend from NN_BACKEND unless --backend names one", async () => {
+  const directory = await Deno.makeTempDir();
+  try {
+    await writeSmallCifar10(directory, 60);
+    const fromEnvironment = await runTrain(smallRun(directory), { NN_BACKEND: "ml-matrix" });
+    assert.equal(fromEnvironment.code, 0, fromEnvironment.stderr);
+    assert.match(fromEnvironment.stderr, /^matrix products: ml-matrix$/m);
+    const fromFlag = await runTrain([...smallRun(directory), "--backend", "wasm"], {
+      NN_BACKEND: "ml-matrix",
+    });
+    assert.equal(fromFlag.code, 0, fromFlag.stderr);
+    assert.match(fromFlag.stderr, /^matrix products: WebAssembly SIMD/m);
+    const unknown = await runTrain(smallRun(directory), { NN_BACKEND: "cuda" });
+    assert.notEqual(unknown.code, 0);
+    assert.match(unknown.stderr, /NN_BACKEND="cuda"/);
+  } finally {
+    await Deno.remove(directory, { recursive: true });
+  }
+});
+
 Deno.test("cli/train.ts --dtype float32 trains in float32 and saves a model that evaluates the same", async () => {
   const directory = await Deno.makeTempDir();
   try {
