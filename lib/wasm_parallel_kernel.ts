@@ -200,8 +200,10 @@ export interface SplitPolicy {
  * products, not timing the first: after products on one thread the helper is asleep, and
  * waking it (and the scheduler moving it off the caller's core) would make splitting look
  * slower than it is. A try that changes nothing doubles the period (up to
- * {@linkcode maximumExplorationPeriod}), so that a machine busy for long pays for few. Starts
- * with a burst of each way.
+ * {@linkcode maximumExplorationPeriod}), so that a machine busy for long pays for few; a change
+ * of mind between tries (the last 5 times of one way turned) brings it back to
+ * {@linkcode explorationPeriod}, so that a hiccup of a few products does not settle the way for
+ * a thousand. Starts with a burst of each way.
  *
  * @example
  * ```ts
@@ -226,6 +228,8 @@ export function adaptiveSplitPolicy(): SplitPolicy {
   const median = (values: number[]) => [...values].sort((x, y) => x - y)[values.length >> 1];
   let period = explorationPeriod, untilExploration = explorationPeriod;
   let burstSplits = false, burstLeft = 0, timeNext = true;
+  /** The way the last decision outside a burst took. */
+  let decided: boolean | undefined;
   /** The way the last exploring burst tried, until the decision after it. */
   let explored: boolean | undefined;
   const startBurst = (split: boolean, exploring: boolean) => {
@@ -250,7 +254,13 @@ export function adaptiveSplitPolicy(): SplitPolicy {
           : Math.min(2 * period, maximumExplorationPeriod);
         untilExploration = period;
         explored = undefined;
+      } else if (decided !== undefined && decided !== splitIsFaster) {
+        // The times changed its mind between tries, perhaps for a hiccup of a few products:
+        // try the way it left again soon, not after a period grown long on a steady machine.
+        period = explorationPeriod;
+        untilExploration = Math.min(untilExploration, period);
       }
+      decided = splitIsFaster;
       untilExploration--;
       return untilExploration === 0 ? startBurst(!splitIsFaster, true) : splitIsFaster;
     },

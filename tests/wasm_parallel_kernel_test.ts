@@ -238,6 +238,41 @@ Deno.test("adaptiveSplitPolicy() takes the faster way, trying the other in ever 
   assert.equal(policy.shouldSplit(), false);
 });
 
+Deno.test("adaptiveSplitPolicy() tries the way it left again soon after a change of mind", () => {
+  const policy = adaptiveSplitPolicy();
+  let slowSplits = false;
+  /** Decides `count` products: split 1 ms (4 ms while `slowSplits`), one thread 2 ms. */
+  const run = (count: number) =>
+    Array.from({ length: count }, () => {
+      const split = policy.shouldSplit();
+      policy.record(split, split ? (slowSplits ? 4 : 1) : 2, 1000);
+      return split;
+    });
+  // A steady machine: every try on one thread changes nothing, and the tries grow rare
+  // (64, 128, 256, 512, then 1024 products apart). Run until just after a try on one thread
+  // once they are 1024 apart, so that the next would come 1024 products later.
+  run(2 * explorationBurst + 2000);
+  let triedOneThread = false;
+  for (;;) {
+    const [split] = run(1);
+    if (!split) triedOneThread = true;
+    else if (triedOneThread) break;
+  }
+  // A hiccup: three slow splits turn the median of the last five, and one thread takes over.
+  slowSplits = true;
+  const during = run(3);
+  slowSplits = false;
+  assert.deepEqual(during, [true, true, true]);
+  const after = run(2 * explorationPeriod);
+  assert.equal(after[0], false, "the slow splits should have turned the policy");
+  // It tries splitting again within explorationPeriod products, not 1024, and keeps it (but
+  // for at most one burst trying one thread again).
+  const firstSplit = after.indexOf(true);
+  assert.ok(firstSplit >= 0 && firstSplit < explorationPeriod, `first split at ${firstSplit}`);
+  const singlesAfter = after.slice(firstSplit).filter((split) => !split).length;
+  assert.ok(singlesAfter <= explorationBurst, `${singlesAfter} products on one thread after it`);
+});
+
 Deno.test("wasmGemmParallel() equals mlMatrixGemm() at the first layer's shapes", async () => {
   // The default kernels start their own helper on the first of these products.
   for (let repeat = 0; repeat < 3; repeat++) {
