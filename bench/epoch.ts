@@ -169,9 +169,15 @@ await runMain(async () => {
     const pairs = flags.backends.split(",").filter((backend) =>
       backend !== "ml-matrix" || network.slowBackends
     ).flatMap((backend) => flags.dtypes.split(",").map((dtype) => ({ backend, dtype })));
+    /** Says on stderr which process runs now: a full run takes about 20 minutes. */
+    const progress = (round: number, row: string) =>
+      console.error(
+        `  ${network.name}${rounds > 1 ? `, round ${round + 1}/${rounds}` : ""}: ${row} …`,
+      );
     for (let round = 0; round < rounds; round++) {
       for (const variant of numpyVariants) {
         for (const dtype of ["float64", "float32"]) {
+          progress(round, `NumPy ${dtype}${variant.environmentKernels ? " (env)" : ""}`);
           const jsonPath = await Deno.makeTempFile({ suffix: ".json" });
           await run("python3", [
             numpyScript,
@@ -199,6 +205,7 @@ await runMain(async () => {
         }
       }
       for (const { backend, dtype } of pairs) {
+        progress(round, `${backend} ${dtype}`);
         const line = await run(Deno.execPath(), [
           "run",
           "--allow-read",
