@@ -11,6 +11,20 @@ import { castNetwork } from "../lib/network.ts";
 import { writeSmallCifar10 } from "./cifar10_fixture.ts";
 import { runTrain } from "./train_cli_fixture.ts";
 
+/** Runs `test` on a fresh generated CIFAR-10 directory (`records` per batch file), then deletes it. */
+async function withSmallCifar10(
+  records: number,
+  test: (directory: string) => Promise<void>,
+): Promise<void> {
+  const directory = await Deno.makeTempDir();
+  try {
+    await writeSmallCifar10(directory, records);
+    await test(directory);
+  } finally {
+    await Deno.remove(directory, { recursive: true });
+  }
+}
+
 /** Three epochs of a [20, 10] network on the fixture in `directory`: 60 test samples. */
 function smallRun(directory: string): string[] {
   return [
@@ -32,9 +46,7 @@ function smallRun(directory: string): string[] {
 }
 
 Deno.test("cli/train.ts trains, writes metrics.json and a model that evaluates to the same accuracy", async () => {
-  const directory = await Deno.makeTempDir();
-  try {
-    await writeSmallCifar10(directory, 60);
+  await withSmallCifar10(60, async (directory) => {
     const out = `${directory}/run`;
     const result = await runTrain([
       ...smallRun(directory),
@@ -62,15 +74,11 @@ Deno.test("cli/train.ts trains, writes metrics.json and a model that evaluates t
     const reloaded = evaluateImageSet(model.network, data.test, model.normalization!, 0.005);
     assert.equal(reloaded.metrics.accuracy, metrics.test.accuracy);
     assert.equal(reloaded.metrics.loss, metrics.test.loss);
-  } finally {
-    await Deno.remove(directory, { recursive: true });
-  }
+  });
 });
 
 Deno.test("cli/train.ts takes its backend from NN_BACKEND unless --backend names one", async () => {
-  const directory = await Deno.makeTempDir();
-  try {
-    await writeSmallCifar10(directory, 60);
+  await withSmallCifar10(60, async (directory) => {
     const fromEnvironment = await runTrain(smallRun(directory), { NN_BACKEND: "ml-matrix" });
     assert.equal(fromEnvironment.code, 0, fromEnvironment.stderr);
     assert.match(fromEnvironment.stderr, /^matrix products: ml-matrix$/m);
@@ -82,15 +90,11 @@ Deno.test("cli/train.ts takes its backend from NN_BACKEND unless --backend names
     const unknown = await runTrain(smallRun(directory), { NN_BACKEND: "cuda" });
     assert.notEqual(unknown.code, 0);
     assert.match(unknown.stderr, /NN_BACKEND="cuda"/);
-  } finally {
-    await Deno.remove(directory, { recursive: true });
-  }
+  });
 });
 
 Deno.test("cli/train.ts --dtype float32 trains in float32 and saves a model that evaluates the same", async () => {
-  const directory = await Deno.makeTempDir();
-  try {
-    await writeSmallCifar10(directory, 60);
+  await withSmallCifar10(60, async (directory) => {
     const out = `${directory}/run`;
     const result = await runTrain([
       ...smallRun(directory),
@@ -116,9 +120,7 @@ Deno.test("cli/train.ts --dtype float32 trains in float32 and saves a model that
     );
     assert.equal(reloaded.metrics.accuracy, metrics.test.accuracy);
     assert.equal(reloaded.metrics.loss, metrics.test.loss);
-  } finally {
-    await Deno.remove(directory, { recursive: true });
-  }
+  });
 });
 
 Deno.test("cli/train.ts names the flag and the problem for bad options, without a stack trace", async () => {
@@ -148,9 +150,7 @@ Deno.test("cli/train.ts names the flag and the problem for bad options, without 
 });
 
 Deno.test("cli/train.ts names a batch size larger than the training set", async () => {
-  const directory = await Deno.makeTempDir();
-  try {
-    await writeSmallCifar10(directory, 20);
+  await withSmallCifar10(20, async (directory) => {
     const { code, stderr } = await runTrain([
       "--data",
       directory,
@@ -161,9 +161,7 @@ Deno.test("cli/train.ts names a batch size larger than the training set", async 
     ]);
     assert.equal(code, 1);
     assert.match(stderr, /--batch-size 500 is larger than the 90 training samples/);
-  } finally {
-    await Deno.remove(directory, { recursive: true });
-  }
+  });
 });
 
 Deno.test("cli/train.ts --help lists every option", async () => {
