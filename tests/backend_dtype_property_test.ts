@@ -18,7 +18,7 @@
  * cannot resolve).
  */
 import assert from "node:assert/strict";
-import { type BackendName, useBackend } from "../lib/backend.ts";
+import { useBackend } from "../lib/backend.ts";
 import { BufferPool, withBufferPool } from "../lib/buffer_pool.ts";
 import { fc } from "../lib/deps.ts";
 import { buildNetworkCase, networkCaseDescriptions } from "../lib/network_cases.ts";
@@ -26,17 +26,9 @@ import { castNetwork, parameterNames } from "../lib/network.ts";
 import { trainingGradients } from "../lib/objective.ts";
 import { softmaxCrossEntropyBackward } from "../lib/softmax_cross_entropy.ts";
 import { castTensor, type DType, type Tensor } from "../lib/tensor.ts";
+import { availableBackends } from "./backend_fixture.ts";
 
-const ffiGranted = Deno.permissions.querySync({ name: "ffi" }).state === "granted";
-const backends: BackendName[] = ["ml-matrix", "wasm"];
-try {
-  if (ffiGranted) {
-    useBackend("openblas");
-    backends.push("openblas");
-  }
-} catch {
-  // OpenBLAS is not installed here; the other backends are still checked.
-}
+const backends = availableBackends();
 
 const tolerance: Record<DType, number> = { float64: 1e-11, float32: 1e-4 };
 

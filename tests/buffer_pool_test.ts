@@ -20,6 +20,7 @@ import {
   type TrainingOptions,
   type TrainingState,
 } from "../lib/training.ts";
+import { sameBits } from "./backend_fixture.ts";
 
 /** Three classes of 3 × 8 × 8 images (192 features, so that batches and weights are pooled). */
 function syntheticImages(count: number, seed: number): ImageSet {
@@ -51,11 +52,6 @@ function bytesOf(network: Network): number[] {
   return tensorsOf(network).flatMap((value) => [
     ...new Uint8Array(castTensor(value, "float64").data.slice().buffer),
   ]);
-}
-
-/** Whether two lists are equal entry by entry (assert.deepEqual would diff 10⁵ bytes when not). */
-function same(a: readonly number[], b: readonly number[]): boolean {
-  return a.length === b.length && a.every((value, i) => Object.is(value, b[i]));
 }
 
 interface Setup {
@@ -114,7 +110,7 @@ Deno.test("train() reusing buffers gives the bits of train() allocating afresh",
     fc.property(setups, (setup) => {
       const reused = run(setup);
       const fresh = run(setup, { reuseBuffers: false });
-      assert.ok(same(bytesOf(reused.network), bytesOf(fresh.network)), "networks differ");
+      assert.ok(sameBits(bytesOf(reused.network), bytesOf(fresh.network)), "networks differ");
       assert.deepEqual(reused.history, fresh.history);
       assert.ok(
         tensorsOf(reused.network).every((value) =>
@@ -157,14 +153,20 @@ Deno.test("what train() hands out never changes while it goes on reusing buffers
   });
   assert.equal(states.length, 8);
   for (const { state, bytes, moments } of states) {
-    assert.ok(same(bytesOf(state.network), bytes), `checkpoint at update ${state.update} changed`);
-    assert.ok(same(momentBytes(state), moments), `Adam moments at update ${state.update} changed`);
+    assert.ok(
+      sameBits(bytesOf(state.network), bytes),
+      `checkpoint at update ${state.update} changed`,
+    );
+    assert.ok(
+      sameBits(momentBytes(state), moments),
+      `Adam moments at update ${state.update} changed`,
+    );
   }
   assert.ok(result.stopped);
   const stoppedBytes = bytesOf(result.stopped.network);
   const resumed = run(setup, { resumeFrom: result.stopped });
-  assert.ok(same(bytesOf(result.stopped.network), stoppedBytes), "the stopped state changed");
-  assert.ok(same(bytesOf(resumed.network), bytesOf(run(setup).network)), "resumed run differs");
+  assert.ok(sameBits(bytesOf(result.stopped.network), stoppedBytes), "the stopped state changed");
+  assert.ok(sameBits(bytesOf(resumed.network), bytesOf(run(setup).network)), "resumed run differs");
 });
 
 Deno.test("BufferPool.keep() copies a tensor carried over from the other generation", () => {

@@ -6,7 +6,7 @@
  * takes over from the TypeScript loop.
  */
 import assert from "node:assert/strict";
-import { type BackendName, useBackend } from "../lib/backend.ts";
+import { useBackend } from "../lib/backend.ts";
 import { batchNorm, linear, relu, sequential } from "../lib/architecture.ts";
 import { castNetwork, initializeNetwork, layerBackwards } from "../lib/network.ts";
 import { trainingGradients } from "../lib/objective.ts";
@@ -17,16 +17,9 @@ import {
 } from "../lib/primitives.ts";
 import { normals, randomKey } from "../lib/random.ts";
 import { castTensor, type DType, type Tensor, tensor } from "../lib/tensor.ts";
+import { availableBackends, sameBits } from "./backend_fixture.ts";
 
-const backends: BackendName[] = ["ml-matrix", "wasm"];
-try {
-  if (Deno.permissions.querySync({ name: "ffi" }).state === "granted") {
-    useBackend("openblas");
-    backends.push("openblas");
-  }
-} catch {
-  // OpenBLAS is not installed here; the other backends are still checked.
-}
+const backends = availableBackends();
 
 function random<R extends number, C extends number>(
   rows: R,
@@ -35,13 +28,6 @@ function random<R extends number, C extends number>(
   dtype: DType,
 ): Tensor<R, C> {
   return castTensor(tensor(rows, columns, normals(randomKey(seed), rows * columns).values), dtype);
-}
-
-/** Whether two arrays hold the same values bit for bit (NaN equal to NaN). */
-function sameBits(a: ArrayLike<number>, b: ArrayLike<number>): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) return false;
-  return true;
 }
 
 for (const backend of backends) {

@@ -1,0 +1,29 @@
+/**
+ * For tests that compare the backends' results: which backends can run here, and a bit-for-bit
+ * comparison that stays cheap when it fails (assert.deepEqual would diff every entry).
+ */
+import { type BackendName, useBackend } from "../lib/backend.ts";
+
+/**
+ * ml-matrix and wasm always; OpenBLAS too where --allow-ffi is granted and the library loads
+ * (which leaves it the process's backend).
+ */
+export function availableBackends(): BackendName[] {
+  const backends: BackendName[] = ["ml-matrix", "wasm"];
+  try {
+    if (Deno.permissions.querySync({ name: "ffi" }).state === "granted") {
+      useBackend("openblas");
+      backends.push("openblas");
+    }
+  } catch {
+    // OpenBLAS is not installed here; the other backends are still checked.
+  }
+  return backends;
+}
+
+/** Whether two arrays hold the same values bit for bit (NaN equal to NaN, −0 apart from 0). */
+export function sameBits(a: ArrayLike<number>, b: ArrayLike<number>): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) return false;
+  return true;
+}
