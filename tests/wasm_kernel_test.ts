@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { fc } from "../lib/deps.ts";
-import { type Gemm, type Gemm32, mlMatrixGemm } from "../lib/ml_matrix_kernel.ts";
+import type { Gemm, Gemm32 } from "../lib/ml_matrix_kernel.ts";
 import { simdGemmModule } from "../lib/wasm_gemm_bytes.ts";
 import {
   wasmGemm,
@@ -9,9 +9,11 @@ import {
   wasmGemmFromModule,
 } from "../lib/wasm_kernel.ts";
 import {
+  assertAgrees32OnRandomOperands,
   assertAgreesOnRandomOperands,
   assertAgreesWithMlMatrix,
   randomArray,
+  randomArray32,
 } from "./gemm_fixture.ts";
 
 /** Both builds: the default (fused multiply-add here) and plain SIMD, each its own instance. */
@@ -111,72 +113,6 @@ Deno.test("wasmGemm() reads only the first m·k and k·n elements of longer arra
   assert.equal(c[0], 11);
 });
 
-// Float32: ml-matrix multiplies the same float32 inputs in float64, whose own error (~1e-16) is
-// negligible. The kernel accumulates in float32, rounding once a step with fused multiply-add
-// and twice without, so an entry's error is at most k·u·Σₚ |A_ip B_pj| (u = 2⁻²⁴; Higham,
-// "Accuracy and Stability of Numerical Algorithms", §3.1), and with rounding errors of random
-// sign of the order of √k·u·Σₚ |A_ip B_pj| (Higham and Mary, "A new approach to probabilistic
-// rounding error analysis", 2019). The tests allow λ√k·u·Σₚ |A_ip B_pj| with λ = 8: the
-// largest ratio seen over thousands of random products is about 1.5, while a missing or
-// misplaced term (of size ~Σₚ |A_ip B_pj| / k) is over 10 times the tolerance up to k = 3072.
-const unitRoundoff32 = 2 ** -24;
-const toleranceFactor32 = 8;
-
-/**
- * Asserts that the float32 `gemm` agrees with ml-matrix on C = op(A) · op(B) from the same
- * float32 operands, entry by entry, to λ√k·u·Σₚ |A_ip B_pj| (see above); entries that are not
- * finite must be the same.
- */
-function assertAgrees32(
-  gemm: Gemm32,
-  transposeA: boolean,
-  transposeB: boolean,
-  m: number,
-  n: number,
-  k: number,
-  a: Float32Array,
-  b: Float32Array,
-): void {
-  const expected = new Float64Array(m * n), scale = new Float64Array(m * n);
-  const actual = new Float32Array(m * n).fill(NaN);
-  const a64 = Float64Array.from(a), b64 = Float64Array.from(b);
-  mlMatrixGemm(transposeA, transposeB, m, n, k, a64, b64, expected);
-  mlMatrixGemm(transposeA, transposeB, m, n, k, a64.map(Math.abs), b64.map(Math.abs), scale);
-  gemm(transposeA, transposeB, m, n, k, a, b, actual);
-  const tolerance = toleranceFactor32 * Math.sqrt(k) * unitRoundoff32;
-  for (let i = 0; i < m * n; i++) {
-    const agrees = Number.isFinite(expected[i])
-      ? Math.abs(actual[i] - expected[i]) <= tolerance * scale[i]
-      : Object.is(actual[i], expected[i]);
-    if (!agrees) {
-      assert.fail(
-        `entry ${i} (row ${Math.floor(i / n)}, column ${i % n}) of ${m}×${n} (k=${k}, ` +
-          `transposeA=${transposeA}, transposeB=${transposeB}): the kernel gives ${actual[i]}, ` +
-          `ml-matrix ${expected[i]}, tolerance ${tolerance * scale[i]}`,
-      );
-    }
-  }
-}
-
-/** `length` standard-normal values from a seed, rounded to float32. */
-function randomArray32(length: number, seed: number): Float32Array {
-  return Float32Array.from(randomArray(length, seed));
-}
-
-/** {@linkcode assertAgrees32} on standard-normal float32 operands drawn from `seed`. */
-function assertAgrees32OnRandomOperands(
-  gemm: Gemm32,
-  transposeA: boolean,
-  transposeB: boolean,
-  m: number,
-  n: number,
-  k: number,
-  seed: number,
-): void {
-  const a = randomArray32(m * k, seed), b = randomArray32(k * n, seed + 1);
-  assertAgrees32(gemm, transposeA, transposeB, m, n, k, a, b);
-}
-
 /** Both float32 builds, like {@linkcode kernels}. */
 const kernels32: { name: string; gemm: Gemm32 }[] = [
   { name: "wasmGemm32()", gemm: wasmGemm32 },
@@ -254,7 +190,7 @@ Deno.test("wasmGemm32() keeps infinities and NaN in their own rows and columns",
     const a = randomArray32(m * k, 20).map(Math.abs), b = randomArray32(k * n, 21).map(Math.abs);
     a[2 * k + 3] = Infinity; // A[2][3], or A[3][2] read transposed: one row of C is infinite
     b[4] = NaN;
-    assertAgrees32(wasmGemm32, transposeA, transposeB, m, n, k, a, b);
+    assertAgreesWithMlMatrix(wasmGemm32, transposeA, transposeB, m, n, k, a, b);
   }
 });
 
