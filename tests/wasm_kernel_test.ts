@@ -16,16 +16,69 @@ import {
   randomArray32,
 } from "./gemm_fixture.ts";
 
-/** Both builds: the default (fused multiply-add here) and plain SIMD, each its own instance. */
-const kernels: { name: string; gemm: Gemm }[] = [
-  { name: "wasmGemm()", gemm: wasmGemm },
-  { name: "wasmGemmFromModule(simdGemmModule)", gemm: wasmGemmFromModule(simdGemmModule) },
+/** The products of C = op(A) · op(B) on random operands, checked against ml-matrix. */
+type Agrees = (
+  transposeA: boolean,
+  transposeB: boolean,
+  m: number,
+  n: number,
+  k: number,
+  seed: number,
+) => void;
+
+/** A build of the kernel in one precision, and what its tests need to know of it. */
+interface Kernel {
+  name: string;
+  /** Says how closely it must agree, in the tests' names. */
+  precision: string;
+  agrees: Agrees;
+  /** A fresh instance's check, its memory one page until the first product. */
+  freshAgrees: () => Agrees;
+  /** The inner dimension that crosses more than one block and is no multiple of a step. */
+  blocksDepth: number;
+}
+
+const float64Kernel = (name: string, gemm: Gemm) => ({
+  name,
+  precision: "",
+  agrees: (...shape: Parameters<Agrees>) => assertAgreesOnRandomOperands(gemm, ...shape),
+  freshAgrees: () => {
+    const fresh = wasmGemmFromModule(simdGemmModule);
+    return (...shape: Parameters<Agrees>) => assertAgreesOnRandomOperands(fresh, ...shape);
+  },
+  // More than one block of 120 rows, 256 steps and 512 columns, none a multiple of the 5 × 4
+  // tile, k odd.
+  blocksDepth: 263,
+});
+
+const float32Kernel = (name: string, gemm: Gemm32) => ({
+  name,
+  precision: " to float32 precision",
+  agrees: (...shape: Parameters<Agrees>) => assertAgrees32OnRandomOperands(gemm, ...shape),
+  freshAgrees: () => {
+    const fresh = wasmGemm32FromModule(simdGemmModule);
+    return (...shape: Parameters<Agrees>) => assertAgrees32OnRandomOperands(fresh, ...shape);
+  },
+  // More than one block of 120 rows, 512 steps and 512 columns, none a multiple of the 5 × 8
+  // tile, k neither even nor a multiple of the 4-step transposes.
+  blocksDepth: 1031,
+});
+
+/**
+ * Both builds in both precisions: the default (fused multiply-add here) and plain SIMD, each
+ * its own instance.
+ */
+const kernels: Kernel[] = [
+  float64Kernel("wasmGemm()", wasmGemm),
+  float64Kernel("wasmGemmFromModule(simdGemmModule)", wasmGemmFromModule(simdGemmModule)),
+  float32Kernel("wasmGemm32()", wasmGemm32),
+  float32Kernel("wasmGemm32FromModule(simdGemmModule)", wasmGemm32FromModule(simdGemmModule)),
 ];
 
 const transpositions = [[false, false], [false, true], [true, false], [true, true]] as const;
 
-for (const { name, gemm } of kernels) {
-  Deno.test(`${name} equals mlMatrixGemm() for every shape up to 40 and every transposition`, () => {
+for (const { name, precision, agrees, blocksDepth } of kernels) {
+  Deno.test(`${name} equals mlMatrixGemm()${precision} for every shape up to 40 and every transposition`, () => {
     fc.assert(
       fc.property(
         fc.record({
@@ -37,46 +90,46 @@ for (const { name, gemm } of kernels) {
           seed: fc.integer({ min: 0, max: 100_000 }),
         }),
         ({ m, n, k, transposeA, transposeB, seed }) =>
-          assertAgreesOnRandomOperands(gemm, transposeA, transposeB, m, n, k, seed),
+          agrees(transposeA, transposeB, m, n, k, seed),
       ),
       { numRuns: 400 },
     );
   });
 
-  Deno.test(`${name} equals mlMatrixGemm() at the first layer's shapes (50×3072, batch 100)`, () => {
-    assertAgreesOnRandomOperands(gemm, false, false, 50, 100, 3072, 1); // W · X
-    assertAgreesOnRandomOperands(gemm, false, true, 50, 3072, 100, 2); // G · Xᵀ
-    assertAgreesOnRandomOperands(gemm, true, false, 3072, 100, 50, 3); // Wᵀ · G
+  Deno.test(`${name} equals mlMatrixGemm()${precision} at the first layer's shapes (50×3072, batch 100)`, () => {
+    agrees(false, false, 50, 100, 3072, 1); // W · X
+    agrees(false, true, 50, 3072, 100, 2); // G · Xᵀ
+    agrees(true, false, 3072, 100, 50, 3); // Wᵀ · G
   });
 
   Deno.test(
-    `${name} equals mlMatrixGemm() across several blocks and edges in every dimension`,
+    `${name} equals mlMatrixGemm()${precision} across several blocks and edges in every dimension`,
     () => {
-      // More than one block of 120 rows, 256 steps and 512 columns, none a multiple of the
-      // 5 × 4 tile, k odd.
       for (const [transposeA, transposeB] of transpositions) {
-        assertAgreesOnRandomOperands(gemm, transposeA, transposeB, 243, 517, 263, 4);
+        agrees(transposeA, transposeB, 243, 517, blocksDepth, 4);
       }
     },
   );
 }
 
-Deno.test("wasmGemmFromModule() grows its memory and stays correct across calls of any size", () => {
-  const gemm = wasmGemmFromModule(simdGemmModule); // a fresh instance, memory of one page
-  const shapes = [
-    [3, 2, 1],
-    [300, 400, 350], // about 3 MB of operands: the memory must grow
-    [7, 5, 3],
-    [123, 45, 678],
-    [1, 1, 1],
-    [301, 399, 351],
-    [40, 40, 40],
-  ];
-  shapes.forEach(([m, n, k], index) => {
-    const [transposeA, transposeB] = transpositions[index % 4];
-    assertAgreesOnRandomOperands(gemm, transposeA, transposeB, m, n, k, 10 + index);
+for (const { name, precision, freshAgrees } of [kernels[1], kernels[3]]) {
+  Deno.test(`${name} grows its memory and stays correct${precision} across calls of any size`, () => {
+    const agrees = freshAgrees();
+    const shapes = [
+      [3, 2, 1],
+      [300, 400, 350], // about 3 MB of float64 operands: the memory must grow
+      [7, 5, 3],
+      [123, 45, 678],
+      [1, 1, 1],
+      [301, 399, 351],
+      [40, 40, 40],
+    ];
+    shapes.forEach(([m, n, k], index) => {
+      const [transposeA, transposeB] = transpositions[index % 4];
+      agrees(transposeA, transposeB, m, n, k, 10 + index);
+    });
   });
-});
+}
 
 Deno.test("wasmGemm() keeps infinities and NaN in their own rows and columns", () => {
   // 7×6 = (7×9)·(9×6), one infinite entry in A and a NaN in B, so that a lane mixed up in
@@ -111,66 +164,6 @@ Deno.test("wasmGemm() reads only the first m·k and k·n elements of longer arra
   const c = new Float64Array(1);
   wasmGemm(false, false, 1, 1, 2, a, b, c);
   assert.equal(c[0], 11);
-});
-
-/** Both float32 builds, like {@linkcode kernels}. */
-const kernels32: { name: string; gemm: Gemm32 }[] = [
-  { name: "wasmGemm32()", gemm: wasmGemm32 },
-  { name: "wasmGemm32FromModule(simdGemmModule)", gemm: wasmGemm32FromModule(simdGemmModule) },
-];
-
-for (const { name, gemm } of kernels32) {
-  Deno.test(`${name} equals mlMatrixGemm() to float32 precision for every shape up to 40`, () => {
-    fc.assert(
-      fc.property(
-        fc.record({
-          m: fc.integer({ min: 0, max: 40 }),
-          n: fc.integer({ min: 0, max: 40 }),
-          k: fc.integer({ min: 0, max: 40 }),
-          transposeA: fc.boolean(),
-          transposeB: fc.boolean(),
-          seed: fc.integer({ min: 0, max: 100_000 }),
-        }),
-        ({ m, n, k, transposeA, transposeB, seed }) =>
-          assertAgrees32OnRandomOperands(gemm, transposeA, transposeB, m, n, k, seed),
-      ),
-      { numRuns: 400 },
-    );
-  });
-
-  Deno.test(`${name} equals mlMatrixGemm() to float32 precision at the first layer's shapes`, () => {
-    assertAgrees32OnRandomOperands(gemm, false, false, 50, 100, 3072, 1); // W · X
-    assertAgrees32OnRandomOperands(gemm, false, true, 50, 3072, 100, 2); // G · Xᵀ
-    assertAgrees32OnRandomOperands(gemm, true, false, 3072, 100, 50, 3); // Wᵀ · G
-  });
-
-  Deno.test(
-    `${name} equals mlMatrixGemm() to float32 precision across several blocks and edges`,
-    () => {
-      // More than one block of 120 rows, 512 steps and 512 columns, none a multiple of the
-      // 5 × 8 tile, k neither even nor a multiple of the 4-step transposes.
-      for (const [transposeA, transposeB] of transpositions) {
-        assertAgrees32OnRandomOperands(gemm, transposeA, transposeB, 243, 517, 1031, 4);
-      }
-    },
-  );
-}
-
-Deno.test("wasmGemm32FromModule() grows its memory and stays correct across calls of any size", () => {
-  const gemm = wasmGemm32FromModule(simdGemmModule); // a fresh instance, memory of one page
-  const shapes = [
-    [3, 2, 1],
-    [300, 400, 350], // about 1.5 MB of operands: the memory must grow
-    [7, 5, 3],
-    [123, 45, 678],
-    [1, 1, 1],
-    [301, 399, 351],
-    [40, 40, 40],
-  ];
-  shapes.forEach(([m, n, k], index) => {
-    const [transposeA, transposeB] = transpositions[index % 4];
-    assertAgrees32OnRandomOperands(gemm, transposeA, transposeB, m, n, k, 10 + index);
-  });
 });
 
 Deno.test("wasmGemm() and wasmGemm32() share one instance and stay correct in turn", () => {
