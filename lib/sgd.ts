@@ -6,9 +6,16 @@
  *
  * @module
  */
-import { type LayerParameters, mapParameters, type NetworkParameters } from "./network.ts";
-import { addScaled, scale } from "./primitives.ts";
+import {
+  type LayerParameters,
+  mapParameters,
+  type NetworkParameters,
+  parameterNames,
+} from "./network.ts";
+import { addScaled, momentumStep, scale } from "./primitives.ts";
 import { assertShape, type Tensor } from "./tensor.ts";
+
+type ParameterName = (typeof parameterNames)[number];
 
 /** The optimizer's state: the velocity v of every parameter (absent before the first step). */
 export interface SgdState {
@@ -71,16 +78,28 @@ export function sgdStep(
     );
     return { parameters: updated, state: { velocity: undefined } };
   }
-  const velocity = mapParameters(parameters, (value, layerIndex, name) => {
-    const gradient = gradientOf(value, layerIndex, name);
-    const previous = state.velocity?.[layerIndex]?.[name];
-    return previous
-      ? addScaled(scale(previous, momentum), gradient, learningRate)
-      : scale(gradient, learningRate);
+  const updated: LayerParameters[] = [];
+  const velocity: LayerParameters[] = [];
+  parameters.forEach((layer, layerIndex) => {
+    const values: Partial<Record<ParameterName, Tensor>> = {};
+    const velocities: Partial<Record<ParameterName, Tensor>> = {};
+    for (const name of parameterNames) {
+      const value = layer[name];
+      if (!value) continue;
+      const gradient = gradientOf(value, layerIndex, name);
+      const previous = state.velocity?.[layerIndex]?.[name];
+      if (previous) {
+        const step = momentumStep(value, previous, gradient, momentum, learningRate);
+        values[name] = step.value;
+        velocities[name] = step.velocity;
+      } else { // the first step starts from v = 0: v′ = η·g
+        const first = scale(gradient, learningRate);
+        values[name] = addScaled(value, first, -1);
+        velocities[name] = first;
+      }
+    }
+    updated.push(values as LayerParameters);
+    velocity.push(velocities as LayerParameters);
   });
-  const updated = mapParameters(
-    parameters,
-    (value, layerIndex, name) => addScaled(value, velocity[layerIndex][name]!, -1),
-  );
   return { parameters: updated, state: { velocity } };
 }
