@@ -3,16 +3,18 @@ import { fc } from "../lib/deps.ts";
 import { ShapeError } from "../lib/errors.ts";
 import {
   addColumn,
+  keepWherePositive,
   matmul,
   matmulTransposedLeft,
   matmulTransposedRight,
   multiplyColumn,
+  positivePart,
   subtractColumn,
   sumColumns,
   sumRows,
 } from "../lib/primitives.ts";
 import { normals, randomKey } from "../lib/random.ts";
-import { at, type Tensor, tensor } from "../lib/tensor.ts";
+import { at, castTensor, type Tensor, tensor } from "../lib/tensor.ts";
 
 function random(rows: number, columns: number, seed: number): Tensor {
   return tensor(rows, columns, normals(randomKey(seed), rows * columns).values);
@@ -80,4 +82,27 @@ Deno.test("matmul() names both shapes when they do not fit", () => {
     (error: unknown) =>
       error instanceof ShapeError && /matmul\(\).*\[4, 2\].*\[5, 2\]/.test(error.message),
   );
+});
+
+Deno.test("positivePart() and keepWherePositive() are ReLU's conditionals, bit for bit", () => {
+  // Entries drawn from the edge cases and from ordinary values, in both precisions.
+  const entry = fc.oneof(
+    fc.constantFrom(-Infinity, Infinity, NaN, -0, 0, -Number.MIN_VALUE, Number.MIN_VALUE, -1, 1),
+    fc.double(),
+  );
+  fc.assert(fc.property(
+    fc.array(fc.tuple(entry, entry), { minLength: 1, maxLength: 40 }),
+    fc.constantFrom("float64" as const, "float32" as const),
+    (pairs, dtype) => {
+      const a = castTensor(tensor(1, pairs.length, Float64Array.from(pairs, ([x]) => x)), dtype);
+      const b = castTensor(tensor(1, pairs.length, Float64Array.from(pairs, ([, y]) => y)), dtype);
+      const relu = positivePart(a).data, gated = keepWherePositive(a, b).data;
+      a.data.forEach((x, i) => {
+        assert.ok(Object.is(relu[i], x <= 0 ? 0 : x), `max(${x}, 0) gave ${relu[i]}`);
+        const y = b.data[i];
+        assert.ok(Object.is(gated[i], x > 0 ? y : 0), `gate ${x} on ${y} gave ${gated[i]}`);
+      });
+      assert.equal(relu.constructor, a.data.constructor);
+    },
+  ));
 });
