@@ -9,7 +9,7 @@ import {
   withoutDropout,
 } from "../lib/network.ts";
 import { trainingCost } from "../lib/objective.ts";
-import { normals, randomKey } from "../lib/random.ts";
+import { normals, randomKey, uniforms } from "../lib/random.ts";
 import { filled, tensor } from "../lib/tensor.ts";
 
 const architecture = multilayerPerceptron({
@@ -28,6 +28,9 @@ Deno.test("dropoutMask() keeps about 1 − p of the entries, scaled by 1/(1 − 
   assert.ok(kept.every((value) => value === 1 / 0.7));
   assert.ok(Math.abs(kept.length / 20000 - 0.7) < 0.02, `${kept.length} kept`);
   assert.deepEqual(dropoutMask(randomKey(5), 200, 100, 0.3).data, mask.data);
+  // Entry i is kept exactly where the key's i-th uniform number is below 1 − p.
+  const draws = uniforms(randomKey(5), 20000).values;
+  assert.ok(mask.data.every((value, i) => value === (draws[i] < 0.7 ? 1 / 0.7 : 0)));
   assert.notDeepEqual(dropoutMask(randomKey(6), 200, 100, 0.3).data, mask.data);
   assert.ok(dropoutMask(randomKey(5), 3, 3, 0).data.every((value) => value === 1));
   assert.throws(() => dropoutMask(randomKey(5), 3, 3, 1), /rate 1: it must be in \[0, 1\)/);
