@@ -22,7 +22,8 @@ import {
   openBlasKernels,
   openOpenBlas,
 } from "./openblas_kernel.ts";
-import { wasmGemm32Parallel, wasmGemmParallel } from "./wasm_parallel_kernel.ts";
+import type { WasmArena } from "./wasm_arena.ts";
+import { wasmGemm32Parallel, wasmGemmParallel, wasmParallelArena } from "./wasm_parallel_kernel.ts";
 
 /** A kernel that computes matrix products. */
 export type BackendName = "openblas" | "wasm" | "ml-matrix";
@@ -41,6 +42,11 @@ export interface Backend {
   axpy?: Axpy;
   /** Which CPU's kernels OpenBLAS runs ("Haswell", "SkylakeX", …), where it says. */
   kernels?: string;
+  /**
+   * Where a training step's tensors are best allocated, where that is not ordinary memory: the
+   * WebAssembly kernel's memory, whose arrays it multiplies without copies.
+   */
+  arena?: () => WasmArena;
   reason: string;
 }
 
@@ -110,6 +116,7 @@ export function selectBackend(
     name: "wasm",
     gemm: wasmGemmParallel,
     gemm32: wasmGemm32Parallel,
+    arena: wasmParallelArena,
     reason: "matrix products: WebAssembly SIMD (two threads)",
   };
   if (preference === "ml-matrix") return mlMatrix;
@@ -260,6 +267,24 @@ export function currentGemm32(): Gemm32 {
  */
 export function currentAxpy(): Axpy | undefined {
   return currentBackend().axpy;
+}
+
+/**
+ * The process-wide backend's arena for a training step's tensors, or undefined when ordinary
+ * memory serves it best (see {@linkcode Backend.arena}).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { currentArena, useBackend } from "./backend.ts";
+ * useBackend("ml-matrix");
+ * assert.equal(currentArena(), undefined);
+ * useBackend("wasm");
+ * assert.ok(currentArena()?.allocate("float32", 4) instanceof Float32Array);
+ * ```
+ */
+export function currentArena(): WasmArena | undefined {
+  return currentBackend().arena?.();
 }
 
 function currentBackend(): Backend {

@@ -16,7 +16,9 @@
  *
  * @module
  */
+import { currentArena } from "./backend.ts";
 import type { DType, FloatArray, Tensor } from "./tensor.ts";
+import type { WasmArena } from "./wasm_arena.ts";
 
 /** Buffers shorter than this are left to the allocator: they are cheap and many. */
 const smallestPooledLength = 256;
@@ -54,6 +56,8 @@ export class BufferPool {
   ];
   /** Which generation each pooled buffer belongs to. */
   readonly #owner = new WeakMap<FloatArray, 0 | 1>();
+  /** The buffers allocated in an arena (the WebAssembly kernel's memory), to give back. */
+  #arenaBuffers: { arena: WasmArena; buffer: FloatArray }[] = [];
   #current: 0 | 1 = 1;
 
   /**
@@ -80,10 +84,33 @@ export class BufferPool {
     if (length < smallestPooledLength) return freshArray(dtype, length);
     const generation = this.#generations[this.#current];
     const reused = generation.free.get(`${dtype}:${length}`)?.pop();
-    const buffer = reused ? (zeroed ? reused.fill(0) : reused) : freshArray(dtype, length);
+    const buffer = reused ? (zeroed ? reused.fill(0) : reused) : this.#allocate(dtype, length);
     if (!reused) this.#owner.set(buffer, this.#current);
     generation.used.push(buffer);
     return buffer;
+  }
+
+  /** A new buffer: in the backend's arena where it has one (zeroed there too), else fresh. */
+  #allocate(dtype: DType, length: number): FloatArray {
+    const arena = currentArena();
+    const buffer = arena?.allocate(dtype, length);
+    if (arena === undefined || buffer === undefined) return freshArray(dtype, length);
+    this.#arenaBuffers.push({ arena, buffer });
+    return buffer;
+  }
+
+  /**
+   * Gives the buffers that came from an arena back to it, and forgets every buffer: for when
+   * the loop that owns the pool ends, having detached what leaves it. The pool may be used
+   * again afterwards, starting afresh.
+   */
+  release(): void {
+    for (const { arena, buffer } of this.#arenaBuffers) arena.release(buffer);
+    this.#arenaBuffers = [];
+    for (const generation of this.#generations) {
+      generation.free.clear();
+      generation.used = [];
+    }
   }
 
   /**
@@ -102,7 +129,10 @@ export class BufferPool {
   /** `value`, or a copy outside the pool when its buffer is pooled: for what leaves the loop. */
   detach<T extends Tensor>(value: T): T {
     if (!this.#owner.has(value.data)) return value;
-    return Object.freeze({ ...value, data: value.data.slice() }) as T;
+    // A copy into a fresh array: slice() of one in a shared (arena) buffer goes entry by entry.
+    const data = freshArray(dtypeOfArray(value.data), value.data.length);
+    data.set(value.data);
+    return Object.freeze({ ...value, data }) as T;
   }
 }
 

@@ -249,90 +249,95 @@ export function train(
     history: [...history],
     epochSeconds: [...epochSeconds],
   });
-  while (update < updates) {
-    const epoch = Math.floor(update / updatesPerEpoch);
-    const shuffled = permutation(epochKey, training.count);
-    const epochStart = performance.now();
-    let evaluationMilliseconds = 0;
-    for (
-      let batch = update % updatesPerEpoch;
-      batch < updatesPerEpoch && update < updates;
-      batch++
-    ) {
-      const [dropoutKey, augmentationKey, nextNoiseKey] = splitKey(noiseKey, 3);
-      const first = batch * batchSize, last = (batch + 1) * batchSize;
-      const learningRate = learningRateAt(schedule, update, updatesPerEpoch);
-      const takeStep = () => {
-        const { input, labels } = augmentation
-          ? gatherAugmentedBatch(
-            training,
-            normalization,
-            shuffled.indices,
-            first,
-            last,
-            augmentation,
-            augmentationKey,
-            dtype,
-          )
-          : gatherBatch(training, normalization, shuffled.indices, first, last, dtype);
-        const result = trainingGradients(network, input, labels, lambda, undefined, dropoutKey);
-        if (!Number.isFinite(result.loss)) {
-          checkParameters();
-          throw new DivergenceError(
-            update + 1,
-            "the loss",
-            "(cross-entropy)",
-            result.loss,
+  try {
+    while (update < updates) {
+      const epoch = Math.floor(update / updatesPerEpoch);
+      const shuffled = permutation(epochKey, training.count);
+      const epochStart = performance.now();
+      let evaluationMilliseconds = 0;
+      for (
+        let batch = update % updatesPerEpoch;
+        batch < updatesPerEpoch && update < updates;
+        batch++
+      ) {
+        const [dropoutKey, augmentationKey, nextNoiseKey] = splitKey(noiseKey, 3);
+        const first = batch * batchSize, last = (batch + 1) * batchSize;
+        const learningRate = learningRateAt(schedule, update, updatesPerEpoch);
+        const takeStep = () => {
+          const { input, labels } = augmentation
+            ? gatherAugmentedBatch(
+              training,
+              normalization,
+              shuffled.indices,
+              first,
+              last,
+              augmentation,
+              augmentationKey,
+              dtype,
+            )
+            : gatherBatch(training, normalization, shuffled.indices, first, last, dtype);
+          const result = trainingGradients(network, input, labels, lambda, undefined, dropoutKey);
+          if (!Number.isFinite(result.loss)) {
+            checkParameters();
+            throw new DivergenceError(
+              update + 1,
+              "the loss",
+              "(cross-entropy)",
+              result.loss,
+              learningRate,
+            );
+          }
+          const step = optimizerStep(
+            optimizerSpec,
+            network.parameters,
+            result.gradients,
+            optimizer,
             learningRate,
           );
+          return { loss: result.loss, movingAverages: result.movingAverages, ...step };
+        };
+        pool?.beginStep();
+        const step = pool ? withBufferPool(pool, takeStep) : takeStep();
+        network = { ...network, parameters: step.parameters, movingAverages: step.movingAverages };
+        optimizer = step.state;
+        if (pool) {
+          network = mapNetworkTensors(network, (value) => pool.keep(value));
+          optimizer = mapOptimizerTensors(optimizer, (value) => pool.keep(value));
         }
-        const step = optimizerStep(
-          optimizerSpec,
-          network.parameters,
-          result.gradients,
-          optimizer,
-          learningRate,
-        );
-        return { loss: result.loss, movingAverages: result.movingAverages, ...step };
-      };
-      pool?.beginStep();
-      const step = pool ? withBufferPool(pool, takeStep) : takeStep();
-      network = { ...network, parameters: step.parameters, movingAverages: step.movingAverages };
-      optimizer = step.state;
-      if (pool) {
-        network = mapNetworkTensors(network, (value) => pool.keep(value));
-        optimizer = mapOptimizerTensors(optimizer, (value) => pool.keep(value));
+        noiseKey = nextNoiseKey;
+        update++;
+        onEvent({ kind: "update", update, updates, epoch, loss: step.loss });
+        const endsEpoch = batch === updatesPerEpoch - 1;
+        if (endsEpoch) {
+          epochSeconds.push((performance.now() - epochStart - evaluationMilliseconds) / 1000);
+          onEvent({ kind: "epoch", epoch, seconds: epochSeconds[epochSeconds.length - 1] });
+        }
+        if (update % recordEvery === 0 && update !== updates) {
+          const evaluationStart = performance.now();
+          history.push(record(network, update));
+          evaluationMilliseconds += performance.now() - evaluationStart;
+        }
+        const nextEpochKey = endsEpoch ? shuffled.key : epochKey;
+        if (options.checkpointEvery !== undefined && update % options.checkpointEvery === 0) {
+          onEvent({ kind: "checkpoint", state: stateAt(nextEpochKey) });
+        }
+        if (options.shouldStop?.() && update < updates) {
+          const stopped = stateAt(nextEpochKey);
+          return { network: stopped.network, history, epochSeconds, stopped };
+        }
       }
-      noiseKey = nextNoiseKey;
-      update++;
-      onEvent({ kind: "update", update, updates, epoch, loss: step.loss });
-      const endsEpoch = batch === updatesPerEpoch - 1;
-      if (endsEpoch) {
+      if (update % updatesPerEpoch === 0) epochKey = shuffled.key;
+      else if (update === updates) {
         epochSeconds.push((performance.now() - epochStart - evaluationMilliseconds) / 1000);
         onEvent({ kind: "epoch", epoch, seconds: epochSeconds[epochSeconds.length - 1] });
       }
-      if (update % recordEvery === 0 && update !== updates) {
-        const evaluationStart = performance.now();
-        history.push(record(network, update));
-        evaluationMilliseconds += performance.now() - evaluationStart;
-      }
-      const nextEpochKey = endsEpoch ? shuffled.key : epochKey;
-      if (options.checkpointEvery !== undefined && update % options.checkpointEvery === 0) {
-        onEvent({ kind: "checkpoint", state: stateAt(nextEpochKey) });
-      }
-      if (options.shouldStop?.() && update < updates) {
-        const stopped = stateAt(nextEpochKey);
-        return { network: stopped.network, history, epochSeconds, stopped };
-      }
     }
-    if (update % updatesPerEpoch === 0) epochKey = shuffled.key;
-    else if (update === updates) {
-      epochSeconds.push((performance.now() - epochStart - evaluationMilliseconds) / 1000);
-      onEvent({ kind: "epoch", epoch, seconds: epochSeconds[epochSeconds.length - 1] });
-    }
+    history.push(record(network, update));
+    return { network: detachedNetwork(), history, epochSeconds };
+  } finally {
+    // What left the loop is detached; the pool's buffers can go back to where they came from.
+    pool?.release();
   }
-  history.push(record(network, update));
-  return { network: detachedNetwork(), history, epochSeconds };
 }
 
 /**

@@ -146,32 +146,77 @@ function alignToCacheLine(offset: number): number {
   return Math.ceil(offset / 64) * 64;
 }
 
-/** Grows `memory` to at least `neededBytes`; returns why it could not, or undefined. */
-function growMemory(memory: WebAssembly.Memory, neededBytes: number): string | undefined {
-  if (neededBytes > maximumMemoryBytes) return "more than the 4 GiB a WebAssembly memory can hold";
-  try {
-    memory.grow(Math.ceil((neededBytes - memory.buffer.byteLength) / pageBytes));
-    return undefined;
-  } catch (error) {
-    return `which it could not grow to (${error instanceof Error ? error.message : error})`;
-  }
+/**
+ * Where a product's operands go in a kernel's memory: `addressOf` gives the byte offset of an
+ * array that already lies in it (a `WasmArena` block: used where it is, without a copy), and
+ * `scratch(bytes)` the offset of a region of at least that many bytes for the copies of the
+ * others and the workspaces (throwing a RangeError when the memory cannot hold it).
+ */
+export interface KernelPlacement {
+  addressOf: (values: Float64Array | Float32Array) => number | undefined;
+  scratch: (bytes: number) => number;
+}
+
+/**
+ * The placement of a kernel that owns its memory: every operand copied to the region after
+ * the first `reservedBytes`, the memory grown as needed (to 4 GiB at most).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { copyingPlacement } from "./wasm_kernel.ts";
+ * const memory = new WebAssembly.Memory({ initial: 1 });
+ * const placement = copyingPlacement(memory, 256);
+ * assert.equal(placement.scratch(200_000), 256);
+ * assert.ok(memory.buffer.byteLength >= 256 + 200_000);
+ * assert.equal(placement.addressOf(new Float64Array(memory.buffer, 0, 1)), undefined);
+ * ```
+ */
+export function copyingPlacement(
+  memory: WebAssembly.Memory,
+  reservedBytes: number,
+): KernelPlacement {
+  const start = alignToCacheLine(reservedBytes);
+  return {
+    addressOf: () => undefined,
+    scratch: (bytes) => {
+      const neededBytes = start + bytes;
+      if (neededBytes <= memory.buffer.byteLength) return start;
+      let failure = "more than the 4 GiB a WebAssembly memory can hold";
+      if (neededBytes <= maximumMemoryBytes) {
+        try {
+          memory.grow(Math.ceil((neededBytes - memory.buffer.byteLength) / pageBytes));
+          return start;
+        } catch (error) {
+          failure = `which it could not grow to (${
+            error instanceof Error ? error.message : error
+          })`;
+        }
+      }
+      throw new RangeError(
+        `Cannot multiply with the WebAssembly kernel: it needs ${neededBytes} bytes of ` +
+          `WebAssembly memory, ${failure}; use the OpenBLAS or ml-matrix backend for products ` +
+          "this large",
+      );
+    },
+  };
 }
 
 /**
  * The frame of every WebAssembly product: checks the array lengths against m, n, k (a
  * RangeError, like the OpenBLAS kernel), handles the empty products (k = 0 writes zeros), lays
- * A, B, C and `threads` workspaces out in `kernel.memory` after its first `reservedBytes`
- * (growing it; a RangeError past 4 GiB), copies A and B in, lets `compute` fill C there, and
- * copies C out.
+ * out in `kernel.memory`, by `placement`, A, B and C (where they are when they already lie
+ * there, else copies) and `threads` workspaces, copies in the A and B that were not there, lets
+ * `compute` fill C, and copies C out when it was not there.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { decodeGemmModule, float32, instantiateGemmKernel, multiplyInKernelMemory } from "./wasm_kernel.ts";
+ * import { copyingPlacement, decodeGemmModule, float32, instantiateGemmKernel, multiplyInKernelMemory } from "./wasm_kernel.ts";
  * import { simdGemmModule } from "./wasm_gemm_bytes.ts";
  * const kernel = instantiateGemmKernel(new WebAssembly.Module(decodeGemmModule(simdGemmModule)));
  * const c = new Float32Array(1);
- * multiplyInKernelMemory(kernel, float32, 0, 1, 1, 1, 2, new Float32Array([1, 2]), new Float32Array([3, 4]), c, (layout) =>
+ * multiplyInKernelMemory(kernel, float32, copyingPlacement(kernel.memory, 0), 1, 1, 1, 2, new Float32Array([1, 2]), new Float32Array([3, 4]), c, (layout) =>
  *   kernel.gemm32(0, 0, 1, 1, 2, layout.a, 2, layout.b, 1, layout.c, 1, layout.workspaces[0]));
  * assert.equal(c[0], 11);
  * ```
@@ -179,7 +224,7 @@ function growMemory(memory: WebAssembly.Memory, neededBytes: number): string | u
 export function multiplyInKernelMemory<Values extends Float64Array | Float32Array>(
   kernel: GemmKernel,
   precision: Precision<Values>,
-  reservedBytes: number,
+  placement: KernelPlacement,
   threads: number,
   m: number,
   n: number,
@@ -201,31 +246,42 @@ export function multiplyInKernelMemory<Values extends Float64Array | Float32Arra
     c.fill(0);
     return;
   }
-  const { memory } = kernel, { elementBytes } = precision;
-  const aOffset = alignToCacheLine(reservedBytes);
-  const bOffset = alignToCacheLine(aOffset + elementBytes * m * k);
-  const cOffset = alignToCacheLine(bOffset + elementBytes * k * n);
-  const workspaces = Array.from(
-    { length: threads },
-    (_, thread) =>
-      alignToCacheLine(cOffset + elementBytes * m * n) + thread * kernel.workspaceBytes,
-  );
-  const neededBytes = workspaces[threads - 1] + kernel.workspaceBytes;
-  if (neededBytes > memory.buffer.byteLength) {
-    const failure = growMemory(memory, neededBytes);
-    if (failure !== undefined) {
-      throw new RangeError(
-        `Cannot multiply with the WebAssembly kernel: for m=${m}, n=${n}, k=${k} it needs ` +
-          `${neededBytes} bytes of WebAssembly memory, ${failure}; use the OpenBLAS or ` +
-          "ml-matrix backend for products this large",
-      );
-    }
+  const { elementBytes } = precision;
+  const aAt = placement.addressOf(a), bAt = placement.addressOf(b);
+  // C is written in place only where it shares no memory with A or B.
+  const cInPlace = placement.addressOf(c);
+  const overlaps = (at: number | undefined, values: Values) =>
+    at !== undefined && cInPlace !== undefined && at < cInPlace + c.byteLength &&
+    cInPlace < at + values.byteLength;
+  const cAt = overlaps(aAt, a) || overlaps(bAt, b) ? undefined : cInPlace;
+  // The scratch region: copies of the operands not in the memory, then the workspaces.
+  let scratchBytes = 0;
+  const reserve = (bytes: number) => {
+    const offset = scratchBytes;
+    scratchBytes = alignToCacheLine(scratchBytes + bytes);
+    return offset;
+  };
+  const aCopy = aAt === undefined ? reserve(elementBytes * m * k) : 0;
+  const bCopy = bAt === undefined ? reserve(elementBytes * k * n) : 0;
+  const cCopy = cAt === undefined ? reserve(elementBytes * m * n) : 0;
+  const workspaceCopies = Array.from({ length: threads }, () => reserve(kernel.workspaceBytes));
+  const start = placement.scratch(scratchBytes);
+  const heap = precision.view(kernel.memory.buffer);
+  if (aAt === undefined) {
+    heap.set(a.length === m * k ? a : a.subarray(0, m * k), (start + aCopy) / elementBytes);
   }
-  const heap = precision.view(memory.buffer);
-  heap.set(a.length === m * k ? a : a.subarray(0, m * k), aOffset / elementBytes);
-  heap.set(b.length === k * n ? b : b.subarray(0, k * n), bOffset / elementBytes);
-  compute({ a: aOffset, b: bOffset, c: cOffset, workspaces });
-  c.set(heap.subarray(cOffset / elementBytes, cOffset / elementBytes + m * n));
+  if (bAt === undefined) {
+    heap.set(b.length === k * n ? b : b.subarray(0, k * n), (start + bCopy) / elementBytes);
+  }
+  compute({
+    a: aAt ?? start + aCopy,
+    b: bAt ?? start + bCopy,
+    c: cAt ?? start + cCopy,
+    workspaces: workspaceCopies.map((offset) => start + offset),
+  });
+  if (cAt === undefined) {
+    c.set(heap.subarray((start + cCopy) / elementBytes, (start + cCopy) / elementBytes + m * n));
+  }
 }
 
 /** {@linkcode GemmOf} by one kernel export on the current thread, from a lazily made kernel. */
@@ -238,7 +294,7 @@ function singleThreadGemm<Values extends Float64Array | Float32Array>(
     multiplyInKernelMemory(
       instance,
       precision,
-      0,
+      copyingPlacement(instance.memory, 0),
       1,
       m,
       n,

@@ -5,8 +5,11 @@
  * the machine has a core to spare, and about as fast as it (never splitting) when it has not.
  * Needs no permission, also when the library is imported from a URL.
  *
- * How it works. A product is copied into the shared memory as by the one-thread kernel; C is
- * then cut in two across its longer side (at whole tiles), and the helper multiplies one part
+ * How it works. A product's operands are copied into the shared memory as by the one-thread
+ * kernel, except those that already lie there: arrays from the memory's arena
+ * ({@linkcode wasmParallelArena}, where a training step's buffer pool takes its buffers with
+ * this backend) are read, and C written, in place. C is then cut in two across its longer
+ * side (at whole tiles), and the helper multiplies one part
  * while the calling thread multiplies the other, each with its own packing workspace. Each
  * entry of C is computed by the same operations in the same order as by the one-thread
  * kernel, so the results are the same bit for bit, wherever the cut.
@@ -47,6 +50,7 @@ import {
   relaxedSimdSharedMemoryGemmModule,
   simdSharedMemoryGemmModule,
 } from "./wasm_gemm_bytes.ts";
+import { WasmArena } from "./wasm_arena.ts";
 import {
   decodeGemmModule,
   float32,
@@ -167,9 +171,13 @@ function helperThread({ module, memory, words, spinMilliseconds }: HelperData): 
   }
 }
 
-/** The shared memory, the calling thread's instance on it, and the helper once started. */
+/**
+ * The shared memory, the calling thread's instance on it, the arena that allocates in it past
+ * the control block, and the helper once started.
+ */
 interface TwoThreadKernel {
   kernel: GemmKernel;
+  arena: WasmArena;
   control: Int32Array<SharedArrayBuffer>;
   /** Starts the helper if it is not started; whether it is ready for jobs. */
   helperReady: () => boolean;
@@ -319,7 +327,12 @@ function makeTwoThreadKernel(encodedModule: string): TwoThreadKernel {
     }
     return helper === "started" && Atomics.load(control, controlWords.ready) === 1;
   };
-  return { kernel: instantiateGemmKernel(module, memory), control, helperReady };
+  return {
+    kernel: instantiateGemmKernel(module, memory),
+    arena: new WasmArena(memory, controlBytes),
+    control,
+    helperReady,
+  };
 }
 
 /** Starts the helper thread; "unavailable" where a Worker cannot be created. */
@@ -443,12 +456,12 @@ function twoThreadGemm<Values extends Float64Array | Float32Array>(
     return shape;
   };
   return (transposeA, transposeB, m, n, k, a, b, c) => {
-    const { kernel, control, helperReady } = twoThreadKernel();
+    const { kernel, arena, control, helperReady } = twoThreadKernel();
     const product = precision.product(kernel);
     multiplyInKernelMemory(
       kernel,
       precision,
-      controlBytes,
+      arena,
       2,
       m,
       n,
@@ -523,6 +536,11 @@ export interface ParallelWasmGemms {
    * behind the count of split products where the calling thread took the helper's part.
    */
   helperParts: () => number;
+  /**
+   * The arena of the kernel's memory (making the kernel if it is not made): operands and
+   * results allocated there are used in place, without copies.
+   */
+  arena: () => WasmArena;
 }
 
 /** Both products on two threads, sharing one kernel made on the first call. */
@@ -537,6 +555,7 @@ function twoThreadGemms(
     gemm32: twoThreadGemm(twoThreadKernel, float32, splitPolicy),
     helperParts: () =>
       made === undefined ? 0 : Atomics.load(made.control, controlWords.helperParts),
+    arena: () => twoThreadKernel().arena,
   };
 }
 
@@ -615,3 +634,24 @@ export const wasmGemmParallel: Gemm = defaultGemms.gemm;
  * ```
  */
 export const wasmGemm32Parallel: Gemm32 = defaultGemms.gemm32;
+
+/**
+ * The arena of the memory behind {@linkcode wasmGemmParallel} and
+ * {@linkcode wasmGemm32Parallel}: arrays allocated there are multiplied in place, without
+ * copies in or out (see `wasm_arena.ts`).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { wasmGemmParallel, wasmParallelArena } from "./wasm_parallel_kernel.ts";
+ * const arena = wasmParallelArena();
+ * const [a, b, c] = [arena.allocate("float64", 2)!, arena.allocate("float64", 2)!, arena.allocate("float64", 1)!];
+ * a.set([1, 2]);
+ * b.set([3, 4]);
+ * wasmGemmParallel(false, false, 1, 1, 2, a, b, c);
+ * assert.equal(c[0], 11);
+ * ```
+ */
+export function wasmParallelArena(): WasmArena {
+  return defaultGemms.arena();
+}

@@ -6,6 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { multilayerPerceptron } from "../lib/architecture.ts";
+import { useBackend } from "../lib/backend.ts";
 import { BufferPool, withBufferPool } from "../lib/buffer_pool.ts";
 import { fc } from "../lib/deps.ts";
 import type { ImageSet } from "../lib/image_set.ts";
@@ -20,7 +21,7 @@ import {
   type TrainingOptions,
   type TrainingState,
 } from "../lib/training.ts";
-import { sameBits } from "./backend_fixture.ts";
+import { availableBackends, sameBits } from "./backend_fixture.ts";
 
 /** Three classes of 3 × 8 × 8 images (192 features, so that batches and weights are pooled). */
 function syntheticImages(count: number, seed: number): ImageSet {
@@ -105,69 +106,92 @@ function run(
   return train(network, { training, validation }, normalization, options, onEvent);
 }
 
-Deno.test("train() reusing buffers gives the bits of train() allocating afresh", () => {
-  fc.assert(
-    fc.property(setups, (setup) => {
-      const reused = run(setup);
-      const fresh = run(setup, { reuseBuffers: false });
-      assert.ok(sameBits(bytesOf(reused.network), bytesOf(fresh.network)), "networks differ");
-      assert.deepEqual(reused.history, fresh.history);
-      assert.ok(
-        tensorsOf(reused.network).every((value) =>
-          setup.dtype === "float32"
-            ? value.data instanceof Float32Array
-            : value.data instanceof Float64Array
-        ),
-        "the result keeps the network's number type",
+// With the wasm backend the pool's buffers live in the WebAssembly kernel's memory (its arena).
+for (const backend of availableBackends()) {
+  Deno.test(`${backend}: train() reusing buffers gives the bits of train() allocating afresh`, () => {
+    useBackend(backend);
+    try {
+      fc.assert(
+        fc.property(setups, (setup) => {
+          const reused = run(setup);
+          const fresh = run(setup, { reuseBuffers: false });
+          assert.ok(sameBits(bytesOf(reused.network), bytesOf(fresh.network)), "networks differ");
+          assert.deepEqual(reused.history, fresh.history);
+          assert.ok(
+            tensorsOf(reused.network).every((value) =>
+              setup.dtype === "float32"
+                ? value.data instanceof Float32Array
+                : value.data instanceof Float64Array
+            ),
+            "the result keeps the network's number type",
+          );
+        }),
+        { numRuns: 16 },
       );
-    }),
-    { numRuns: 16 },
-  );
-});
-
-Deno.test("what train() hands out never changes while it goes on reusing buffers", () => {
-  const setup: Setup = {
-    optimizer: adam(0.01),
-    dtype: "float32",
-    dropout: 0.3,
-    placement: "beforeRelu",
-    augment: true,
-    batchSize: 16,
-  };
-  const states: { state: TrainingState; bytes: number[]; moments: number[] }[] = [];
-  const momentBytes = (state: TrainingState) =>
-    "firstMoment" in state.optimizer && state.optimizer.firstMoment
-      ? state.optimizer.firstMoment.flatMap((layer) =>
-        Object.values(layer).flatMap((value) => [...(value as Tensor).data])
-      )
-      : [];
-  let checks = 0;
-  const result = run(setup, { checkpointEvery: 5, shouldStop: () => ++checks === 40 }, (event) => {
-    if (event.kind === "checkpoint") {
-      states.push({
-        state: event.state,
-        bytes: bytesOf(event.state.network),
-        moments: momentBytes(event.state),
-      });
+    } finally {
+      useBackend("ml-matrix");
     }
   });
-  assert.equal(states.length, 8);
-  for (const { state, bytes, moments } of states) {
-    assert.ok(
-      sameBits(bytesOf(state.network), bytes),
-      `checkpoint at update ${state.update} changed`,
-    );
-    assert.ok(
-      sameBits(momentBytes(state), moments),
-      `Adam moments at update ${state.update} changed`,
-    );
-  }
-  assert.ok(result.stopped);
-  const stoppedBytes = bytesOf(result.stopped.network);
-  const resumed = run(setup, { resumeFrom: result.stopped });
-  assert.ok(sameBits(bytesOf(result.stopped.network), stoppedBytes), "the stopped state changed");
-  assert.ok(sameBits(bytesOf(resumed.network), bytesOf(run(setup).network)), "resumed run differs");
-});
+
+  Deno.test(`${backend}: what train() hands out never changes while it goes on reusing buffers`, () => {
+    useBackend(backend);
+    try {
+      const setup: Setup = {
+        optimizer: adam(0.01),
+        dtype: "float32",
+        dropout: 0.3,
+        placement: "beforeRelu",
+        augment: true,
+        batchSize: 16,
+      };
+      const states: { state: TrainingState; bytes: number[]; moments: number[] }[] = [];
+      const momentBytes = (state: TrainingState) =>
+        "firstMoment" in state.optimizer && state.optimizer.firstMoment
+          ? state.optimizer.firstMoment.flatMap((layer) =>
+            Object.values(layer).flatMap((value) => [...(value as Tensor).data])
+          )
+          : [];
+      let checks = 0;
+      const result = run(
+        setup,
+        { checkpointEvery: 5, shouldStop: () => ++checks === 40 },
+        (event) => {
+          if (event.kind === "checkpoint") {
+            states.push({
+              state: event.state,
+              bytes: bytesOf(event.state.network),
+              moments: momentBytes(event.state),
+            });
+          }
+        },
+      );
+      assert.equal(states.length, 8);
+      for (const { state, bytes, moments } of states) {
+        assert.ok(
+          sameBits(bytesOf(state.network), bytes),
+          `checkpoint at update ${state.update} changed`,
+        );
+        assert.ok(
+          sameBits(momentBytes(state), moments),
+          `Adam moments at update ${state.update} changed`,
+        );
+      }
+      assert.ok(result.stopped);
+      const stoppedBytes = bytesOf(result.stopped.network);
+      const resumed = run(setup, { resumeFrom: result.stopped });
+      assert.ok(
+        sameBits(bytesOf(result.stopped.network), stoppedBytes),
+        "the stopped state changed",
+      );
+      assert.ok(
+        sameBits(bytesOf(resumed.network), bytesOf(run(setup).network)),
+        "resumed run differs",
+      );
+    } finally {
+      useBackend("ml-matrix");
+    }
+  });
+}
 
 Deno.test("BufferPool.keep() copies a tensor carried over from the other generation", () => {
   const pool = new BufferPool();
