@@ -14,6 +14,10 @@
  * Tensors stay immutable to everyone outside the loop: only the loop that owns the pool sees
  * pooled buffers, and it hands out detached copies.
  *
+ * Where the backend has an arena (the WebAssembly backend: its kernel's memory, whose arrays
+ * it multiplies without copying them), new buffers come from there, and
+ * {@linkcode BufferPool.release} gives them back when the loop ends.
+ *
  * @module
  */
 import { currentArena } from "./backend.ts";
