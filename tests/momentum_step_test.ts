@@ -7,18 +7,8 @@
 import assert from "node:assert/strict";
 import { useBackend } from "../lib/backend.ts";
 import { addScaled, momentumStep, scale } from "../lib/primitives.ts";
-import { normals, randomKey } from "../lib/random.ts";
-import { castTensor, type DType, type Tensor, tensor } from "../lib/tensor.ts";
-import { availableBackends, sameBits } from "./backend_fixture.ts";
-
-function random<R extends number, C extends number>(
-  rows: R,
-  columns: C,
-  seed: number,
-  dtype: DType,
-): Tensor<R, C> {
-  return castTensor(tensor(rows, columns, normals(randomKey(seed), rows * columns).values), dtype);
-}
+import type { Tensor } from "../lib/tensor.ts";
+import { availableBackends, randomTensor, sameBits } from "./backend_fixture.ts";
 
 const momentum = 0.9, learningRate = 0.013;
 
@@ -29,9 +19,9 @@ for (const backend of availableBackends()) {
       try {
         // 3 × 5 stays below the axpy threshold (4096 entries); 50 × 120 is above it.
         for (const [rows, columns] of [[3, 5], [50, 120]]) {
-          const value = random(rows, columns, 1, dtype);
-          const velocity = random(rows, columns, 2, dtype);
-          const gradient = random(rows, columns, 3, dtype);
+          const value = randomTensor(rows, columns, 1, dtype);
+          const velocity = randomTensor(rows, columns, 2, dtype);
+          const gradient = randomTensor(rows, columns, 3, dtype);
           const step = momentumStep(value, velocity, gradient, momentum, learningRate);
           const nextVelocity = addScaled(scale(velocity, momentum), gradient, learningRate);
           const nextValue = addScaled(value, nextVelocity, -1);
@@ -49,8 +39,8 @@ for (const backend of availableBackends()) {
 }
 
 Deno.test("momentumStep() rejects a velocity or gradient of another shape, naming it", () => {
-  const value = random(2, 3, 1, "float64");
-  const other = random(3, 2, 2, "float64") as unknown as Tensor<2, 3>;
+  const value = randomTensor(2, 3, 1, "float64");
+  const other = randomTensor(3, 2, 2, "float64") as unknown as Tensor<2, 3>;
   assert.throws(
     () => momentumStep(value, other, value, momentum, learningRate),
     /v must have θ's shape/,
@@ -59,7 +49,7 @@ Deno.test("momentumStep() rejects a velocity or gradient of another shape, namin
 });
 
 Deno.test("momentumStep() leaves its arguments as they were", () => {
-  const [value, velocity, gradient] = [1, 2, 3].map((seed) => random(4, 5, seed, "float64"));
+  const [value, velocity, gradient] = [1, 2, 3].map((seed) => randomTensor(4, 5, seed, "float64"));
   const before = [value, velocity, gradient].map((t) => [...t.data]);
   momentumStep(value, velocity, gradient, momentum, learningRate);
   assert.deepEqual([value, velocity, gradient].map((t) => [...t.data]), before);

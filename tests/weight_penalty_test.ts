@@ -15,20 +15,11 @@ import {
   matmulTransposedRight,
   matmulTransposedRightAddScaled,
 } from "../lib/primitives.ts";
-import { normals, randomKey } from "../lib/random.ts";
-import { castTensor, type DType, type Tensor, tensor } from "../lib/tensor.ts";
-import { availableBackends, sameBits } from "./backend_fixture.ts";
+import { randomKey } from "../lib/random.ts";
+import type { Tensor } from "../lib/tensor.ts";
+import { availableBackends, randomTensor, sameBits } from "./backend_fixture.ts";
 
 const backends = availableBackends();
-
-function random<R extends number, C extends number>(
-  rows: R,
-  columns: C,
-  seed: number,
-  dtype: DType,
-): Tensor<R, C> {
-  return castTensor(tensor(rows, columns, normals(randomKey(seed), rows * columns).values), dtype);
-}
 
 for (const backend of backends) {
   for (const dtype of ["float64", "float32"] as const) {
@@ -37,19 +28,21 @@ for (const backend of backends) {
       try {
         // 3 × 5 stays below the axpy threshold (4096 entries); 50 × 120 is above it.
         for (const [m, n, k] of [[3, 5, 4], [50, 120, 30]]) {
-          const a = random(m, k, 1, dtype), b = random(n, k, 2, dtype), c = random(m, n, 3, dtype);
+          const a = randomTensor(m, k, 1, dtype),
+            b = randomTensor(n, k, 2, dtype),
+            c = randomTensor(m, n, 3, dtype);
           const fused = matmulTransposedRightAddScaled(a, b, c, 0.37);
           const separate = addScaled(matmulTransposedRight(a, b), c, 0.37);
           assert.ok(sameBits(fused.data, separate.data), `${m}×${n} (k=${k})`);
           assert.equal(fused.data.constructor, separate.data.constructor);
         }
         // The types reject a C of the wrong shape; past them (a cast), the run-time check does.
-        const wrongShape = random(2, 5, 3, dtype) as unknown as Tensor<2, 4>;
+        const wrongShape = randomTensor(2, 5, 3, dtype) as unknown as Tensor<2, 4>;
         assert.throws(
           () =>
             matmulTransposedRightAddScaled(
-              random(2, 3, 1, dtype),
-              random(4, 3, 2, dtype),
+              randomTensor(2, 3, 1, dtype),
+              randomTensor(4, 3, 2, dtype),
               wrongShape,
               1,
             ),
@@ -66,7 +59,7 @@ for (const backend of backends) {
         // The first weight has 64 × 80 = 5120 entries: past the axpy threshold.
         const architecture = sequential(linear(80, 64), batchNorm(64), relu(64), linear(64, 5));
         const network = castNetwork(initializeNetwork(architecture, randomKey(4), "he"), dtype);
-        const input = random(80, 12, 5, dtype);
+        const input = randomTensor(80, 12, 5, dtype);
         const labels = Array.from({ length: 12 }, (_, j) => j % 5);
         for (const lambda of [0, 0.01]) {
           const inBackward = trainingGradients(network, input, labels, lambda);
