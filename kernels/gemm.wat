@@ -796,4 +796,69 @@
       (local.get $transposeA) (local.get $transposeB)
       (local.get $m) (local.get $n) (local.get $k)
       (local.get $a) (local.get $lda) (local.get $b) (local.get $ldb)
-      (local.get $c) (local.get $ldc) (local.get $workspace))))
+      (local.get $c) (local.get $ldc) (local.get $workspace)))
+
+  ;; y[i] ← y[i] + alpha · x[i] for the n doubles at byte offsets $x and $y (BLAS's axpy): the
+  ;; product rounded, then the sum, as the TypeScript loop `y[i] + alpha * x[i]` does, so that
+  ;; the results are its bits. Two lanes at a time, then the last double when n is odd.
+  (func (export "axpy64") (param $n i32) (param $alpha f64) (param $x i32) (param $y i32)
+    (local $alphas v128) (local $pairsEnd i32)
+    (local.set $alphas (f64x2.splat (local.get $alpha)))
+    (local.set $pairsEnd
+      (i32.add (local.get $y) (i32.shl (i32.and (local.get $n) (i32.const -2)) (i32.const 3))))
+    (block $pairsDone
+      (loop $pairs
+        (br_if $pairsDone (i32.ge_u (local.get $y) (local.get $pairsEnd)))
+        (v128.store (local.get $y)
+          (f64x2.add (v128.load (local.get $y))
+            (f64x2.mul (local.get $alphas) (v128.load (local.get $x)))))
+        (local.set $x (i32.add (local.get $x) (i32.const 16)))
+        (local.set $y (i32.add (local.get $y) (i32.const 16)))
+        (br $pairs)))
+    (if (i32.and (local.get $n) (i32.const 1))
+      (then
+        (f64.store (local.get $y)
+          (f64.add (f64.load (local.get $y))
+            (f64.mul (local.get $alpha) (f64.load (local.get $x))))))))
+
+  ;; axpy64 on the n floats at $x and $y: each sum is computed in float64 (the float32 values
+  ;; and alpha as they are) and rounded once to float32, as the TypeScript loop over
+  ;; Float32Arrays does. Four lanes at a time, as two float64 pairs, then one float at a time.
+  (func (export "axpy32") (param $n i32) (param $alpha f64) (param $x i32) (param $y i32)
+    (local $alphas v128) (local $quadsEnd i32) (local $end i32) (local $xs v128) (local $ys v128)
+    (local.set $alphas (f64x2.splat (local.get $alpha)))
+    (local.set $quadsEnd
+      (i32.add (local.get $y) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
+    (local.set $end (i32.add (local.get $y) (i32.shl (local.get $n) (i32.const 2))))
+    (block $quadsDone
+      (loop $quads
+        (br_if $quadsDone (i32.ge_u (local.get $y) (local.get $quadsEnd)))
+        (local.set $xs (v128.load (local.get $x)))
+        (local.set $ys (v128.load (local.get $y)))
+        (v128.store (local.get $y)
+          (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+            (f32x4.demote_f64x2_zero
+              (f64x2.add (f64x2.promote_low_f32x4 (local.get $ys))
+                (f64x2.mul (local.get $alphas) (f64x2.promote_low_f32x4 (local.get $xs)))))
+            (f32x4.demote_f64x2_zero
+              (f64x2.add
+                (f64x2.promote_low_f32x4
+                  (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7
+                    (local.get $ys) (local.get $ys)))
+                (f64x2.mul (local.get $alphas)
+                  (f64x2.promote_low_f32x4
+                    (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7
+                      (local.get $xs) (local.get $xs))))))))
+        (local.set $x (i32.add (local.get $x) (i32.const 16)))
+        (local.set $y (i32.add (local.get $y) (i32.const 16)))
+        (br $quads)))
+    (block $done
+      (loop $singles
+        (br_if $done (i32.ge_u (local.get $y) (local.get $end)))
+        (f32.store (local.get $y)
+          (f32.demote_f64
+            (f64.add (f64.promote_f32 (f32.load (local.get $y)))
+              (f64.mul (local.get $alpha) (f64.promote_f32 (f32.load (local.get $x)))))))
+        (local.set $x (i32.add (local.get $x) (i32.const 4)))
+        (local.set $y (i32.add (local.get $y) (i32.const 4)))
+        (br $singles)))))

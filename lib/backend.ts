@@ -23,7 +23,12 @@ import {
   openOpenBlas,
 } from "./openblas_kernel.ts";
 import type { WasmArena } from "./wasm_arena.ts";
-import { wasmGemm32Parallel, wasmGemmParallel, wasmParallelArena } from "./wasm_parallel_kernel.ts";
+import {
+  wasmGemm32Parallel,
+  wasmGemmParallel,
+  wasmParallelArena,
+  wasmParallelAxpy,
+} from "./wasm_parallel_kernel.ts";
 
 /** A kernel that computes matrix products. */
 export type BackendName = "openblas" | "wasm" | "ml-matrix";
@@ -116,6 +121,7 @@ export function selectBackend(
     name: "wasm",
     gemm: wasmGemmParallel,
     gemm32: wasmGemm32Parallel,
+    axpy: wasmParallelAxpy,
     arena: wasmParallelArena,
     reason: "matrix products: WebAssembly SIMD (two threads)",
   };

@@ -45,7 +45,14 @@ export interface GemmKernel {
   gemm64: KernelProduct;
   /** The float32 product: 5 × 8 tiles of f32x4 lanes. */
   gemm32: KernelProduct;
+  /** y ← y + α·x over n doubles at byte offsets x and y, with the TypeScript loop's bits. */
+  axpy64: KernelAxpy;
+  /** y ← y + α·x over n floats, each computed in float64 and rounded once, as in TypeScript. */
+  axpy32: KernelAxpy;
 }
+
+/** One of the axpy exports of `kernels/gemm.wat`: n values, α, and the byte offsets of x and y. */
+export type KernelAxpy = (n: number, alpha: number, x: number, y: number) => void;
 
 /** A 32-bit WebAssembly memory holds at most 65,536 pages of 64 KiB. */
 const pageBytes = 65_536;
@@ -87,17 +94,18 @@ export function instantiateGemmKernel(
     module,
     memory === undefined ? {} : { env: { memory } },
   );
-  const { workspaceBytes, gemm64, gemm32 } = instance.exports;
+  const { workspaceBytes, gemm64, gemm32, axpy64, axpy32 } = instance.exports;
   const kernelMemory = memory ?? instance.exports.memory;
   if (
     !(kernelMemory instanceof WebAssembly.Memory) ||
     !(workspaceBytes instanceof WebAssembly.Global) ||
-    typeof gemm64 !== "function" || typeof gemm32 !== "function"
+    typeof gemm64 !== "function" || typeof gemm32 !== "function" ||
+    typeof axpy64 !== "function" || typeof axpy32 !== "function"
   ) {
     throw new TypeError(
       "Cannot use the WebAssembly kernel: the embedded module does not export memory, " +
-        "workspaceBytes, gemm64 and gemm32; rebuild lib/wasm_gemm_bytes.ts with " +
-        "`deno task build:wasm`",
+        "workspaceBytes, gemm64, gemm32, axpy64 and axpy32; rebuild lib/wasm_gemm_bytes.ts " +
+        "with `deno task build:wasm`",
     );
   }
   return {
@@ -105,6 +113,8 @@ export function instantiateGemmKernel(
     workspaceBytes: workspaceBytes.value,
     gemm64: (...values) => gemm64(...values),
     gemm32: (...values) => gemm32(...values),
+    axpy64: (...values) => axpy64(...values),
+    axpy32: (...values) => axpy32(...values),
   };
 }
 

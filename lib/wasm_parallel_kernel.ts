@@ -45,7 +45,7 @@
  * @module
  */
 import { Worker } from "node:worker_threads";
-import type { Gemm, Gemm32, GemmOf } from "./ml_matrix_kernel.ts";
+import type { Axpy, Gemm, Gemm32, GemmOf } from "./ml_matrix_kernel.ts";
 import {
   relaxedSimdSharedMemoryGemmModule,
   simdSharedMemoryGemmModule,
@@ -541,6 +541,11 @@ export interface ParallelWasmGemms {
    * results allocated there are used in place, without copies.
    */
   arena: () => WasmArena;
+  /**
+   * y ← y + α·x by the kernel's SIMD loop where both lie in its arena, else by a TypeScript
+   * loop; the same bits either way (see `axpy64`/`axpy32` in `kernels/gemm.wat`).
+   */
+  axpy: Axpy;
 }
 
 /** Both products on two threads, sharing one kernel made on the first call. */
@@ -556,6 +561,19 @@ function twoThreadGemms(
     helperParts: () =>
       made === undefined ? 0 : Atomics.load(made.control, controlWords.helperParts),
     arena: () => twoThreadKernel().arena,
+    axpy: (alpha, x, y) => {
+      if (x.length !== y.length || (x instanceof Float32Array) !== (y instanceof Float32Array)) {
+        throw new RangeError(
+          `Cannot add ${x.constructor.name} of ${x.length} values to ${y.constructor.name} of ` +
+            `${y.length}: they must have one type and length`,
+        );
+      }
+      const { kernel, arena } = twoThreadKernel();
+      const xAt = arena.addressOf(x), yAt = arena.addressOf(y);
+      if (xAt !== undefined && yAt !== undefined) {
+        (y instanceof Float32Array ? kernel.axpy32 : kernel.axpy64)(y.length, alpha, xAt, yAt);
+      } else for (let i = 0; i < y.length; i++) y[i] = y[i] + alpha * x[i];
+    },
   };
 }
 
@@ -655,3 +673,23 @@ export const wasmGemm32Parallel: Gemm32 = defaultGemms.gemm32;
 export function wasmParallelArena(): WasmArena {
   return defaultGemms.arena();
 }
+
+/**
+ * {@linkcode Axpy} (y ← y + α·x) for the WebAssembly backend: by the kernel's SIMD loop when x
+ * and y lie in {@linkcode wasmParallelArena} (a training step's buffers do), else by a
+ * TypeScript loop, with the same bits either way: each product and sum rounded as the loop
+ * rounds them (float32 values are added in float64 and rounded once, as in TypeScript).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { wasmParallelArena, wasmParallelAxpy } from "./wasm_parallel_kernel.ts";
+ * const arena = wasmParallelArena();
+ * const x = arena.allocate("float32", 5)!, y = arena.allocate("float32", 5)!;
+ * x.set([1, 2, 3, 4, 5]);
+ * y.fill(1);
+ * wasmParallelAxpy(0.5, x, y);
+ * assert.deepEqual([...y], [1.5, 2, 2.5, 3, 3.5]);
+ * ```
+ */
+export const wasmParallelAxpy: Axpy = defaultGemms.axpy;

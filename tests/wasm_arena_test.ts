@@ -12,6 +12,7 @@ import {
   wasmGemm32Parallel,
   wasmGemmParallel,
   wasmParallelArena,
+  wasmParallelAxpy,
 } from "../lib/wasm_parallel_kernel.ts";
 import { sameBits } from "./backend_fixture.ts";
 
@@ -145,4 +146,30 @@ Deno.test("a buffer pool takes its buffers from the wasm backend's arena, and gi
   pool.beginStep();
   const elsewhere = withBufferPool(pool, () => floatArray("float64", 4096));
   assert.ok(!(elsewhere.buffer instanceof SharedArrayBuffer), "ml-matrix has no arena");
+});
+
+Deno.test("wasmParallelAxpy() on arrays in the arena gives the TypeScript loop's bits", () => {
+  const arena = wasmParallelArena();
+  for (const dtype of ["float64", "float32"] as const) {
+    // Lengths around the SIMD widths (2 doubles, 4 floats) and one past the axpy threshold.
+    for (const length of [1, 2, 3, 4, 5, 7, 8, 9, 4097]) {
+      for (const alpha of [0.1, -1, 2 * 0.005, 1e-300]) {
+        const x = arena.allocate(dtype, length)!, y = arena.allocate(dtype, length)!;
+        x.set(x.map((_, i) => Math.sin(7 * i + length) * 10 ** ((i % 9) - 4)));
+        y.set(y.map((_, i) => Math.cos(3 * i + length)));
+        const expected = dtype === "float64" ? new Float64Array(y) : new Float32Array(y);
+        for (let i = 0; i < length; i++) expected[i] = expected[i] + alpha * x[i];
+        wasmParallelAxpy(alpha, x, y);
+        assert.ok(sameBits(y, expected), `${dtype}, ${length} values, α = ${alpha}`);
+        arena.release(x);
+        arena.release(y);
+      }
+    }
+  }
+  // Outside the arena, the loop; a mismatch is refused before anything is written.
+  const y = new Float64Array([1, 2]);
+  wasmParallelAxpy(2, new Float64Array([3, 4]), y);
+  assert.deepEqual([...y], [7, 10]);
+  assert.throws(() => wasmParallelAxpy(1, new Float64Array(3), y), /one type and length/);
+  assert.throws(() => wasmParallelAxpy(1, new Float32Array(2), y), /one type and length/);
 });
