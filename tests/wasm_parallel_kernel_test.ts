@@ -132,6 +132,48 @@ for (const build of builds) {
   );
 
   Deno.test(
+    `wasmParallelGemmsFromModule(${build.name}) multiplies operands in its arena in place, on both threads`,
+    async () => {
+      await untilHelperWorks(parallel, single.gemm);
+      const arena = parallel.arena();
+      const helperPartsBefore = parallel.helperParts();
+      fc.assert(
+        fc.property(
+          fc.record({
+            m: fc.integer({ min: 1, max: 120 }),
+            n: fc.integer({ min: 1, max: 120 }),
+            k: fc.integer({ min: 1, max: 300 }),
+            transposeA: fc.boolean(),
+            transposeB: fc.boolean(),
+            seed: fc.integer({ min: 0, max: 100_000 }),
+          }),
+          ({ m, n, k, transposeA, transposeB, seed }) => {
+            const a = randomArray(m * k, seed), b = randomArray(k * n, seed + 1);
+            const expected = new Float64Array(m * n);
+            single.gemm(transposeA, transposeB, m, n, k, a, b, expected);
+            const [inA, inB, inC] = [
+              arena.allocate("float64", m * k)!,
+              arena.allocate("float64", k * n)!,
+              arena.allocate("float64", m * n)!,
+            ];
+            inA.set(a);
+            inB.set(b);
+            inC.fill(NaN);
+            parallel.gemm(transposeA, transposeB, m, n, k, inA, inB, inC);
+            assert.deepEqual(inC, expected, `${m}×${n} (k=${k})`);
+            for (const block of [inA, inB, inC]) arena.release(block);
+          },
+        ),
+        { numRuns: 60 },
+      );
+      assert.ok(
+        parallel.helperParts() > helperPartsBefore,
+        "the helper thread multiplied no part of the products in the arena",
+      );
+    },
+  );
+
+  Deno.test(
     `wasmParallelGemmsFromModule(${build.name}) splits at every edge: a tile, a partial tile, none`,
     async () => {
       await untilHelperWorks(parallel, single.gemm);
