@@ -50,6 +50,20 @@ const builds = [
 
 const transpositions = [[false, false], [false, true], [true, false], [true, true]] as const;
 
+/** Random products: m and n up to `side`, k from `minimumDepth` to `depth`, a seed for operands. */
+function products(
+  { side, minimumDepth, depth }: { side: number; minimumDepth: number; depth: number },
+) {
+  return fc.record({
+    m: fc.integer({ min: 1, max: side }),
+    n: fc.integer({ min: 1, max: side }),
+    k: fc.integer({ min: minimumDepth, max: depth }),
+    transposeA: fc.boolean(),
+    transposeB: fc.boolean(),
+    seed: fc.integer({ min: 0, max: 100_000 }),
+  });
+}
+
 /**
  * Asserts that `parallel` and `single` give the same bits for C = op(A) · op(B) in float64 and
  * in float32, on standard-normal operands drawn from `seed`.
@@ -111,14 +125,7 @@ for (const build of builds) {
       const helperPartsBefore = parallel.helperParts();
       fc.assert(
         fc.property(
-          fc.record({
-            m: fc.integer({ min: 1, max: 260 }),
-            n: fc.integer({ min: 1, max: 260 }),
-            k: fc.integer({ min: 0, max: 200 }),
-            transposeA: fc.boolean(),
-            transposeB: fc.boolean(),
-            seed: fc.integer({ min: 0, max: 100_000 }),
-          }),
+          products({ side: 260, minimumDepth: 0, depth: 200 }),
           ({ m, n, k, transposeA, transposeB, seed }) =>
             assertSameBits(parallel, single, transposeA, transposeB, m, n, k, seed),
         ),
@@ -139,14 +146,7 @@ for (const build of builds) {
       const helperPartsBefore = parallel.helperParts();
       fc.assert(
         fc.property(
-          fc.record({
-            m: fc.integer({ min: 1, max: 120 }),
-            n: fc.integer({ min: 1, max: 120 }),
-            k: fc.integer({ min: 1, max: 300 }),
-            transposeA: fc.boolean(),
-            transposeB: fc.boolean(),
-            seed: fc.integer({ min: 0, max: 100_000 }),
-          }),
+          products({ side: 120, minimumDepth: 1, depth: 300 }),
           ({ m, n, k, transposeA, transposeB, seed }) => {
             const a = randomArray(m * k, seed), b = randomArray(k * n, seed + 1);
             const expected = new Float64Array(m * n);
