@@ -13,13 +13,11 @@
  */
 import {
   centerAndScaleRows,
-  multiplyColumn,
   projectOutRows,
-  rowDots,
   rowMeansAndVariances,
+  rowSumsAndDots,
   scale,
   scaleAndShiftRows,
-  sumRows,
   zip,
 } from "./primitives.ts";
 import { assertShape, type Tensor, tensor } from "./tensor.ts";
@@ -220,18 +218,21 @@ export function batchNormBackward<Units extends number, Batch extends number>(
     "the output gradient must have the shape of the layer's output",
   );
   const count = normalized.columns;
-  const normalizedGradient = gamma ? multiplyColumn(outputGradient, gamma) : outputGradient;
-  const meanGradient = scale(sumRows(normalizedGradient), 1 / count);
-  const meanProjection = scale(rowDots(normalizedGradient, normalized), 1 / count);
+  // The gradient with respect to the normalized input is Ĝ = G·γ (G without γ); one pass finds
+  // the sums and dots of both G and Ĝ, and the input gradient forms Ĝ as it goes.
+  const sums = rowSumsAndDots(outputGradient, normalized, gamma);
+  const meanGradient = scale(sums.scaledSum, 1 / count);
+  const meanProjection = scale(sums.scaledDot, 1 / count);
   const inputGradient = projectOutRows(
-    normalizedGradient,
+    outputGradient,
     normalized,
     meanGradient,
     meanProjection,
     inverseStandardDeviation,
+    gamma,
   );
   const parameterGradients: BatchNormParameters<Units> = gamma
-    ? { scale: rowDots(outputGradient, normalized), shift: sumRows(outputGradient) }
+    ? { scale: sums.dot, shift: sums.sum }
     : {};
   return { inputGradient, parameterGradients };
 }

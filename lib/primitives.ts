@@ -681,10 +681,11 @@ export function rowMeansAndVariances<R extends number, C extends number>(
 }
 
 /**
- * Per row i, ((G(i, j) − a_i) − X(i, j) · b_i) · c_i: batch norm's input gradient from the
- * normalized gradient G, the normalized input X and three per-unit columns, in one pass. For
- * float64 the same bits as `multiplyColumn(addScaled(subtractColumn(g, a), multiplyColumn(x, b),
- * −1), c)`.
+ * Per row i, ((Ĝ(i, j) − a_i) − X(i, j) · b_i) · c_i with Ĝ = G, or with a column `gScale`
+ * Ĝ(i, j) = G(i, j) · gScale_i rounded to G's type (the entries of `multiplyColumn(g, gScale)`):
+ * batch norm's input gradient from the output gradient G, the normalized input X and per-unit
+ * columns, in one pass. For float64 the same bits as `multiplyColumn(addScaled(subtractColumn(ĝ,
+ * a), multiplyColumn(x, b), −1), c)`.
  *
  * @example
  * ```ts
@@ -701,18 +702,80 @@ export function projectOutRows<R extends number, C extends number>(
   a: Tensor<NoInfer<R>, 1>,
   b: Tensor<NoInfer<R>, 1>,
   c: Tensor<NoInfer<R>, 1>,
+  gScale?: Tensor<NoInfer<R>, 1>,
 ): Tensor<R, C> {
   assertShape(x, g.rows, g.columns, "projectOutRows()", "both tensors must have one shape");
-  for (const value of [a, b, c]) {
+  for (const value of gScale ? [a, b, c, gScale] : [a, b, c]) {
     assertShape(value, g.rows, 1, "projectOutRows()", "the columns must have one entry per row");
   }
   const data = resultArray(dtypeOf(g), g.data.length);
   const { columns } = g, gradient = g.data, normalized = x.data;
+  const single = gradient instanceof Float32Array;
   for (let i = 0; i < g.rows; i++) {
     const mean = a.data[i], projection = b.data[i], factor = c.data[i], offset = i * columns;
+    if (gScale === undefined) {
+      for (let j = offset; j < offset + columns; j++) {
+        data[j] = (gradient[j] - mean - normalized[j] * projection) * factor;
+      }
+      continue;
+    }
+    const rowScale = gScale.data[i];
     for (let j = offset; j < offset + columns; j++) {
-      data[j] = (gradient[j] - mean - normalized[j] * projection) * factor;
+      const scaled = single ? Math.fround(gradient[j] * rowScale) : gradient[j] * rowScale;
+      data[j] = (scaled - mean - normalized[j] * projection) * factor;
     }
   }
   return tensor(g.rows, g.columns, data);
+}
+
+/**
+ * Batch norm's backward reductions in one pass over G and X: per row i, Σ_j G(i, j),
+ * Σ_j G(i, j) · X(i, j), and the same two of Ĝ(i, j) = G(i, j) · gScale_i rounded to G's type
+ * (Ĝ = G without `gScale`). The bits of `sumRows` and `rowDots` on G and on
+ * `multiplyColumn(g, gScale)`, which take four passes and a temporary Ĝ.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { rowSumsAndDots } from "./primitives.ts";
+ * import { column, fromRows } from "./tensor.ts";
+ * const sums = rowSumsAndDots(fromRows([[1, 2]]), fromRows([[3, 4]]), column([10]));
+ * assert.deepEqual([sums.sum.data[0], sums.dot.data[0], sums.scaledSum.data[0], sums.scaledDot.data[0]], [3, 11, 30, 110]);
+ * ```
+ */
+export function rowSumsAndDots<R extends number, C extends number>(
+  g: Tensor<R, C>,
+  x: Tensor<NoInfer<R>, NoInfer<C>>,
+  gScale?: Tensor<NoInfer<R>, 1>,
+): { sum: Tensor<R, 1>; dot: Tensor<R, 1>; scaledSum: Tensor<R, 1>; scaledDot: Tensor<R, 1> } {
+  assertShape(x, g.rows, g.columns, "rowSumsAndDots()", "both tensors must have one shape");
+  if (gScale) {
+    assertShape(gScale, g.rows, 1, "rowSumsAndDots()", "the column must have one entry per row");
+  }
+  const dtype = dtypeOf(g), { rows, columns } = g, gradient = g.data, normalized = x.data;
+  const [sum, dot, scaledSum, scaledDot] = [0, 1, 2, 3].map(() => resultArray(dtype, rows));
+  const single = gradient instanceof Float32Array;
+  for (let i = 0; i < rows; i++) {
+    const offset = i * columns, rowScale = gScale?.data[i] ?? 1;
+    let plain = 0, plainDot = 0, scaled = 0, scaledProduct = 0;
+    for (let j = offset; j < offset + columns; j++) {
+      const value = gradient[j];
+      const scaledValue = single ? Math.fround(value * rowScale) : value * rowScale;
+      plain += value;
+      plainDot += value * normalized[j];
+      scaled += scaledValue;
+      scaledProduct += scaledValue * normalized[j];
+    }
+    sum[i] = plain;
+    dot[i] = plainDot;
+    scaledSum[i] = scaled;
+    scaledDot[i] = scaledProduct;
+  }
+  const column = (data: FloatArray) => tensor(rows, 1, data) as Tensor<R, 1>;
+  return {
+    sum: column(sum),
+    dot: column(dot),
+    scaledSum: column(scaledSum),
+    scaledDot: column(scaledDot),
+  };
 }

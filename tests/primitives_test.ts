@@ -9,12 +9,16 @@ import {
   matmulTransposedRight,
   multiplyColumn,
   positivePart,
+  projectOutRows,
+  rowDots,
+  rowSumsAndDots,
   subtractColumn,
   sumColumns,
   sumRows,
 } from "../lib/primitives.ts";
 import { normals, randomKey } from "../lib/random.ts";
 import { at, castTensor, type Tensor, tensor } from "../lib/tensor.ts";
+import { randomTensor, sameBits } from "./backend_fixture.ts";
 
 function random(rows: number, columns: number, seed: number): Tensor {
   return tensor(rows, columns, normals(randomKey(seed), rows * columns).values);
@@ -103,6 +107,32 @@ Deno.test("positivePart() and keepWherePositive() are ReLU's conditionals, bit f
         assert.ok(Object.is(gated[i], x > 0 ? y : 0), `gate ${x} on ${y} gave ${gated[i]}`);
       });
       assert.equal(relu.constructor, a.data.constructor);
+    },
+  ));
+});
+
+Deno.test("rowSumsAndDots() and projectOutRows() with a scale column have the bits of the passes they fuse", () => {
+  fc.assert(fc.property(
+    fc.integer({ min: 1, max: 12 }),
+    fc.integer({ min: 1, max: 40 }),
+    fc.integer({ min: 0, max: 10_000 }),
+    fc.constantFrom("float64" as const, "float32" as const),
+    fc.boolean(),
+    (rows, columns, seed, dtype, scaled) => {
+      const g = randomTensor(rows, columns, seed, dtype),
+        x = randomTensor(rows, columns, seed + 1, dtype);
+      const [gamma, a, b, c] = [2, 3, 4, 5].map((offset) =>
+        randomTensor(rows, 1, seed + offset, dtype)
+      );
+      const gHat = scaled ? multiplyColumn(g, gamma) : g;
+      const sums = rowSumsAndDots(g, x, scaled ? gamma : undefined);
+      assert.ok(sameBits(sums.sum.data, sumRows(g).data), "Σ G");
+      assert.ok(sameBits(sums.dot.data, rowDots(g, x).data), "Σ G·X");
+      assert.ok(sameBits(sums.scaledSum.data, sumRows(gHat).data), "Σ Ĝ");
+      assert.ok(sameBits(sums.scaledDot.data, rowDots(gHat, x).data), "Σ Ĝ·X");
+      assert.equal(sums.sum.data.constructor, g.data.constructor);
+      const fused = projectOutRows(g, x, a, b, c, scaled ? gamma : undefined);
+      assert.ok(sameBits(fused.data, projectOutRows(gHat, x, a, b, c).data), "the input gradient");
     },
   ));
 });
