@@ -361,28 +361,28 @@
       (local.set $f (i32.add (local.get $f) (i32.const 1)))
       (br_if $rows (i32.lt_u (local.get $f) (local.get $rows)))))
 
-  ;; Pass 2 in float32: as $normalize64, each value then rounded to the nearest float32.
+  ;; Pass 2 in float32, in float32 arithmetic: each value is pixel · scale − offset with scale and
+  ;; offset rounded to float32 and the product and difference rounded as float32 operations
+  ;; round (four lanes at a time, against two for float64).
   (func $normalize32 (export "normalize32")
     (param $transposed i32) (param $size i32) (param $rows i32)
     (param $scale i32) (param $offset i32) (param $output i32)
     (local $f i32) (local $j i32) (local $first i32) (local $row i32) (local $outputRow i32)
     (local $destination i32) (local $bytes v128) (local $scaleSplat v128) (local $offsetSplat v128)
-    ;; $maskK moves bytes 2K and 2K + 1, zero-extended, to i32 lanes 0 and 1 (index 0x80: 0)
-    (local $mask0 v128) (local $mask1 v128) (local $mask2 v128) (local $mask3 v128)
-    (local $mask4 v128) (local $mask5 v128) (local $mask6 v128) (local $mask7 v128)
-    (local.set $mask0 (v128.const i32x4 0x80808000 0x80808001 0x80808080 0x80808080))
-    (local.set $mask1 (v128.const i32x4 0x80808002 0x80808003 0x80808080 0x80808080))
-    (local.set $mask2 (v128.const i32x4 0x80808004 0x80808005 0x80808080 0x80808080))
-    (local.set $mask3 (v128.const i32x4 0x80808006 0x80808007 0x80808080 0x80808080))
-    (local.set $mask4 (v128.const i32x4 0x80808008 0x80808009 0x80808080 0x80808080))
-    (local.set $mask5 (v128.const i32x4 0x8080800a 0x8080800b 0x80808080 0x80808080))
-    (local.set $mask6 (v128.const i32x4 0x8080800c 0x8080800d 0x80808080 0x80808080))
-    (local.set $mask7 (v128.const i32x4 0x8080800e 0x8080800f 0x80808080 0x80808080))
+    (local $scale32 f32) (local $offset32 f32)
+    ;; $quadQ moves bytes 4Q to 4Q + 3, zero-extended, to the four i32 lanes (index 0x80: 0)
+    (local $quad0 v128) (local $quad1 v128) (local $quad2 v128) (local $quad3 v128)
+    (local.set $quad0 (v128.const i32x4 0x80808000 0x80808001 0x80808002 0x80808003))
+    (local.set $quad1 (v128.const i32x4 0x80808004 0x80808005 0x80808006 0x80808007))
+    (local.set $quad2 (v128.const i32x4 0x80808008 0x80808009 0x8080800a 0x8080800b))
+    (local.set $quad3 (v128.const i32x4 0x8080800c 0x8080800d 0x8080800e 0x8080800f))
     (local.set $row (local.get $transposed))
     (local.set $outputRow (local.get $output))
     (loop $rows
-      (local.set $scaleSplat (v128.load64_splat (local.get $scale)))
-      (local.set $offsetSplat (v128.load64_splat (local.get $offset)))
+      (local.set $scale32 (f32.demote_f64 (f64.load (local.get $scale))))
+      (local.set $offset32 (f32.demote_f64 (f64.load (local.get $offset))))
+      (local.set $scaleSplat (f32x4.splat (local.get $scale32)))
+      (local.set $offsetSplat (f32x4.splat (local.get $offset32)))
       (local.set $j (i32.const 0))
       (local.set $first (i32.const 0))
       ;; 16 values at a time; once fewer than 16 remain, a last block of 16 ending at the row's
@@ -394,69 +394,29 @@
             (local.set $destination
               (i32.add (local.get $outputRow) (i32.shl (local.get $first) (i32.const 2))))
             (v128.store offset=0 (local.get $destination)
-              (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
-                (f32x4.demote_f64x2_zero
-                  (f64x2.sub
-                    (f64x2.mul
-                      (f64x2.convert_low_i32x4_s
-                        (i8x16.swizzle (local.get $bytes) (local.get $mask0)))
-                      (local.get $scaleSplat))
-                    (local.get $offsetSplat)))
-                (f32x4.demote_f64x2_zero
-                  (f64x2.sub
-                    (f64x2.mul
-                      (f64x2.convert_low_i32x4_s
-                        (i8x16.swizzle (local.get $bytes) (local.get $mask1)))
-                      (local.get $scaleSplat))
-                    (local.get $offsetSplat)))))
+              (f32x4.sub
+                (f32x4.mul
+                  (f32x4.convert_i32x4_s (i8x16.swizzle (local.get $bytes) (local.get $quad0)))
+                  (local.get $scaleSplat))
+                (local.get $offsetSplat)))
             (v128.store offset=16 (local.get $destination)
-              (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
-                (f32x4.demote_f64x2_zero
-                  (f64x2.sub
-                    (f64x2.mul
-                      (f64x2.convert_low_i32x4_s
-                        (i8x16.swizzle (local.get $bytes) (local.get $mask2)))
-                      (local.get $scaleSplat))
-                    (local.get $offsetSplat)))
-                (f32x4.demote_f64x2_zero
-                  (f64x2.sub
-                    (f64x2.mul
-                      (f64x2.convert_low_i32x4_s
-                        (i8x16.swizzle (local.get $bytes) (local.get $mask3)))
-                      (local.get $scaleSplat))
-                    (local.get $offsetSplat)))))
+              (f32x4.sub
+                (f32x4.mul
+                  (f32x4.convert_i32x4_s (i8x16.swizzle (local.get $bytes) (local.get $quad1)))
+                  (local.get $scaleSplat))
+                (local.get $offsetSplat)))
             (v128.store offset=32 (local.get $destination)
-              (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
-                (f32x4.demote_f64x2_zero
-                  (f64x2.sub
-                    (f64x2.mul
-                      (f64x2.convert_low_i32x4_s
-                        (i8x16.swizzle (local.get $bytes) (local.get $mask4)))
-                      (local.get $scaleSplat))
-                    (local.get $offsetSplat)))
-                (f32x4.demote_f64x2_zero
-                  (f64x2.sub
-                    (f64x2.mul
-                      (f64x2.convert_low_i32x4_s
-                        (i8x16.swizzle (local.get $bytes) (local.get $mask5)))
-                      (local.get $scaleSplat))
-                    (local.get $offsetSplat)))))
+              (f32x4.sub
+                (f32x4.mul
+                  (f32x4.convert_i32x4_s (i8x16.swizzle (local.get $bytes) (local.get $quad2)))
+                  (local.get $scaleSplat))
+                (local.get $offsetSplat)))
             (v128.store offset=48 (local.get $destination)
-              (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
-                (f32x4.demote_f64x2_zero
-                  (f64x2.sub
-                    (f64x2.mul
-                      (f64x2.convert_low_i32x4_s
-                        (i8x16.swizzle (local.get $bytes) (local.get $mask6)))
-                      (local.get $scaleSplat))
-                    (local.get $offsetSplat)))
-                (f32x4.demote_f64x2_zero
-                  (f64x2.sub
-                    (f64x2.mul
-                      (f64x2.convert_low_i32x4_s
-                        (i8x16.swizzle (local.get $bytes) (local.get $mask7)))
-                      (local.get $scaleSplat))
-                    (local.get $offsetSplat)))))
+              (f32x4.sub
+                (f32x4.mul
+                  (f32x4.convert_i32x4_s (i8x16.swizzle (local.get $bytes) (local.get $quad3)))
+                  (local.get $scaleSplat))
+                (local.get $offsetSplat)))
             (local.set $j (i32.add (local.get $first) (i32.const 16)))
             (local.set $first
               (call $min (local.get $j) (i32.sub (local.get $size) (i32.const 16))))
@@ -474,50 +434,28 @@
                 (local.set $destination
                   (i32.add (local.get $outputRow) (i32.shl (local.get $first) (i32.const 2))))
                 (v128.store offset=0 (local.get $destination)
-                  (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
-                    (f32x4.demote_f64x2_zero
-                      (f64x2.sub
-                        (f64x2.mul
-                          (f64x2.convert_low_i32x4_s
-                            (i8x16.swizzle (local.get $bytes) (local.get $mask0)))
-                          (local.get $scaleSplat))
-                        (local.get $offsetSplat)))
-                    (f32x4.demote_f64x2_zero
-                      (f64x2.sub
-                        (f64x2.mul
-                          (f64x2.convert_low_i32x4_s
-                            (i8x16.swizzle (local.get $bytes) (local.get $mask1)))
-                          (local.get $scaleSplat))
-                        (local.get $offsetSplat)))))
+                  (f32x4.sub
+                (f32x4.mul
+                  (f32x4.convert_i32x4_s (i8x16.swizzle (local.get $bytes) (local.get $quad0)))
+                  (local.get $scaleSplat))
+                (local.get $offsetSplat)))
                 (v128.store offset=16 (local.get $destination)
-                  (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
-                    (f32x4.demote_f64x2_zero
-                      (f64x2.sub
-                        (f64x2.mul
-                          (f64x2.convert_low_i32x4_s
-                            (i8x16.swizzle (local.get $bytes) (local.get $mask2)))
-                          (local.get $scaleSplat))
-                        (local.get $offsetSplat)))
-                    (f32x4.demote_f64x2_zero
-                      (f64x2.sub
-                        (f64x2.mul
-                          (f64x2.convert_low_i32x4_s
-                            (i8x16.swizzle (local.get $bytes) (local.get $mask3)))
-                          (local.get $scaleSplat))
-                        (local.get $offsetSplat)))))
+                  (f32x4.sub
+                (f32x4.mul
+                  (f32x4.convert_i32x4_s (i8x16.swizzle (local.get $bytes) (local.get $quad1)))
+                  (local.get $scaleSplat))
+                (local.get $offsetSplat)))
                 (local.set $j (i32.add (local.get $j) (i32.const 8)))
                 (br_if $blocks8 (i32.lt_u (local.get $j) (local.get $size)))))
             (else
               (loop $values
                 (f32.store
                   (i32.add (local.get $outputRow) (i32.shl (local.get $j) (i32.const 2)))
-                  (f32.demote_f64
-                    (f64.sub
-                      (f64.mul
-                        (f64.convert_i32_u
-                          (i32.load8_u (i32.add (local.get $row) (local.get $j))))
-                        (f64.load (local.get $scale)))
-                      (f64.load (local.get $offset)))))
+                  (f32.sub
+                    (f32.mul
+                      (f32.convert_i32_u (i32.load8_u (i32.add (local.get $row) (local.get $j))))
+                      (local.get $scale32))
+                    (local.get $offset32)))
                 (local.set $j (i32.add (local.get $j) (i32.const 1)))
                 (br_if $values (i32.lt_u (local.get $j) (local.get $size))))))))
       (local.set $row (i32.add (local.get $row) (local.get $size)))

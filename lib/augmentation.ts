@@ -134,10 +134,14 @@ export function gatherAugmentedBatch(
     shiftsY[j] = Math.floor(draws[3 * j + 1] * span) - maximumShift;
     shiftsX[j] = Math.floor(draws[3 * j + 2] * span) - maximumShift;
   }
-  // (pixel / 255 − mean) / std as pixel · scale − offset, as gatherBatch computes it.
+  // (pixel / 255 − mean) / std as pixel · scale − offset, as gatherBatch computes it: in
+  // float32, with scale and offset rounded to float32 and the product rounded before the
+  // difference (the difference of two floats is exact in a double, and the store rounds it).
   const { mean, standardDeviation } = normalization;
-  const scale = standardDeviation.map((deviation) => 1 / (255 * deviation));
-  const offset = mean.map((value, f) => value / standardDeviation[f]);
+  const single = dtype === "float32";
+  const typed = (values: Float64Array) => single ? Float32Array.from(values) : values;
+  const scale = typed(standardDeviation.map((deviation) => 1 / (255 * deviation)));
+  const offset = typed(mean.map((value, f) => value / standardDeviation[f]));
   const data = resultArray(dtype, features * size);
   const plane = height * width;
   // Sample by sample: one image's pixels stay in cache while its column is written.
@@ -152,9 +156,9 @@ export function gatherAugmentedBatch(
         for (let c = 0; c < channels; c++) {
           const f = c * plane + y * width + x;
           // Outside the image: the position's mean, which normalizes to 0.
-          data[f * size + j] = inside
-            ? pixels[source + c * plane + sourceY * width + sourceX] * scale[f] - offset[f]
-            : 0;
+          const pixel = inside ? pixels[source + c * plane + sourceY * width + sourceX] : 0;
+          const scaled = single ? Math.fround(pixel * scale[f]) : pixel * scale[f];
+          data[f * size + j] = inside ? scaled - offset[f] : 0;
         }
       }
     }

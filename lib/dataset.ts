@@ -129,7 +129,8 @@ export function splitCifar10(cifar10: Cifar10, split: Cifar10Split): DataSplit {
 /**
  * Gathers samples `order[start]` … `order[end − 1]` of `images` into a normalized
  * `Tensor<features, end − start>` (samples as columns) of `dtype`, with their labels. Each
- * value is (pixel / 255 − mean) / std, computed as pixel · scale − offset in float64; the
+ * value is (pixel / 255 − mean) / std, computed as pixel · scale − offset (in float64, or for
+ * a float32 batch in float32 with scale and offset rounded to float32); the
  * WebAssembly SIMD kernel of `wasm_gather.ts` does the work (no permission needed), which keeps
  * a copy of the set's pixels after the first gather from it.
  *

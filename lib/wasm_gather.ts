@@ -2,8 +2,9 @@
  * The batch gather of `dataset.ts` ({@linkcode wasmGatherBatch}) by a WebAssembly SIMD kernel:
  * `kernels/gather.wat`, assembled into `wasm_gather_bytes.ts`, so it loads with no permission
  * and no file read. Its results are bit-identical to the TypeScript loop's in both dtypes: the
- * kernel computes pixel · scale − offset in float64, as JavaScript does, and rounds to float32
- * only when storing, as a `Float32Array` does.
+ * kernel computes pixel · scale − offset in float64, as JavaScript does; in float32 it rounds
+ * scale and offset to float32 and computes in float32, four lanes at a time, as the loop does
+ * with `Math.fround`.
  *
  * The first gather from an image set copies the set's pixels into the memory of a kernel
  * instance of its own (138 MB for 45,000 CIFAR-10 images: about 80 ms, once), which is kept
@@ -15,7 +16,7 @@
  *
  * On one x86-64 core (AMD EPYC, shared), for the first layer's batch of 3072 features × 100
  * samples drawn at random from 45,000, in a training step's buffer pool: about 130 µs a batch in
- * either dtype at best (transposing ~30 µs, normalizing ~50 µs in float64 or ~70 µs in float32,
+ * float64 and 90 µs in float32 at best (transposing ~30 µs, normalizing ~50 or ~30 µs,
  * copying out ~25 or ~12 µs, and the pool zeroing the array ~20 or ~10 µs), against 450–550 µs
  * for the TypeScript loop; see `bench/gather_bench.ts`.
  *
@@ -160,7 +161,8 @@ function loadPixels(images: ImageSet): LoadedPixels {
  * results to the bit: samples `order[start]` … `order[end − 1]` of `images` as a normalized
  * `Tensor<features, end − start>` (samples as columns) of `dtype`, each value
  * (pixel / 255 − mean) / std computed as pixel · scale − offset with scale = 1 / (255 std) and
- * offset = mean / std, with the samples' labels. The tensor's array comes from `resultArray`,
+ * offset = mean / std (for float32, scale and offset rounded to float32 and the product and
+ * difference computed in float32), with the samples' labels. The tensor's array comes from `resultArray`,
  * so a training step's buffer pool applies.
  *
  * A sample that is not an integer from 0 to `images.count − 1` is a RangeError naming it, as

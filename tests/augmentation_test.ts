@@ -31,10 +31,21 @@ const normalized = (value: number, f: number) =>
 
 Deno.test("gatherAugmentedBatch() without flips or shifts is gatherBatch(), bit for bit", () => {
   const none: ImageAugmentation = { shape, flipProbability: 0, maximumShift: 0 };
-  const augmented = gatherAugmentedBatch(images, normalization, order, 0, 4, none, randomKey(2));
-  const plain = gatherBatch(images, normalization, order, 0, 4);
-  assert.deepEqual(augmented.input.data, plain.input.data);
-  assert.deepEqual(augmented.labels, plain.labels);
+  for (const dtype of ["float64", "float32"] as const) {
+    const augmented = gatherAugmentedBatch(
+      images,
+      normalization,
+      order,
+      0,
+      4,
+      none,
+      randomKey(2),
+      dtype,
+    );
+    const plain = gatherBatch(images, normalization, order, 0, 4, dtype);
+    assert.deepEqual(augmented.input.data, plain.input.data, dtype);
+    assert.deepEqual(augmented.labels, plain.labels);
+  }
 });
 
 Deno.test("gatherAugmentedBatch() always flipping mirrors every row of every channel", () => {

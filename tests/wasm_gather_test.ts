@@ -7,9 +7,10 @@ import type { DType, FloatArray } from "../lib/tensor.ts";
 import { wasmGatherBatch } from "../lib/wasm_gather.ts";
 
 /**
- * The gather written as the plain TypeScript loop of `gatherBatch` (value (f, j) =
- * pixel · scale[f] − offset[f] in float64, stored into the dtype's array), kept here so the
- * comparison stays meaningful when `gatherBatch` itself runs the WebAssembly kernel.
+ * The gather written as a plain TypeScript loop (value (f, j) = pixel · scale[f] − offset[f]
+ * in float64; in float32 with scale and offset rounded to float32 and each operation rounded as
+ * float32 rounds it), kept here so the comparison stays meaningful when `gatherBatch` itself
+ * runs the WebAssembly kernel.
  */
 function referenceGather(
   images: ImageSet,
@@ -31,7 +32,10 @@ function referenceGather(
     labels[j] = images.labels[sample];
     for (let f = 0; f < features; f++) {
       const scale = 1 / (255 * standardDeviation[f]), offset = mean[f] / standardDeviation[f];
-      data[f * size + j] = pixels[sample * features + f] * scale - offset;
+      const pixel = pixels[sample * features + f];
+      data[f * size + j] = dtype === "float64"
+        ? pixel * scale - offset
+        : Math.fround(Math.fround(pixel * Math.fround(scale)) - Math.fround(offset));
     }
   }
   return { data, labels };
