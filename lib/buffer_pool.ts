@@ -105,7 +105,8 @@ export class BufferPool {
 
   /**
    * Gives the buffers that came from an arena back to it, and forgets every buffer: for when
-   * the loop that owns the pool ends, having detached what leaves it. The pool may be used
+   * the loop that owns the pool ends, having detached what leaves it (nothing the pool handed
+   * out may be read afterwards: an arena's block can be handed out again). The pool may be used
    * again afterwards, starting afresh.
    */
   release(): void {
