@@ -15,10 +15,10 @@
  * after the first gather, as this library treats all data.
  *
  * On one x86-64 core (AMD EPYC, shared), for the first layer's batch of 3072 features × 100
- * samples drawn at random from 45,000, in a training step's buffer pool: about 130 µs a batch in
- * float64 and 90 µs in float32 at best (transposing ~30 µs, normalizing ~50 or ~30 µs,
- * copying out ~25 or ~12 µs, and the pool zeroing the array ~20 or ~10 µs), against 450–550 µs
- * for the TypeScript loop; see `bench/gather_bench.ts`.
+ * samples drawn at random from 45,000, in a training step's buffer pool: about 115 µs a batch in
+ * float64 and 80 µs in float32 (transposing ~30 µs, normalizing ~50 or ~30 µs, copying out ~25
+ * or ~12 µs), against 1.3–1.4 ms for the TypeScript loop of augmented batches with no flip or
+ * shift; see `bench/gather_bench.ts`.
  *
  * @module
  */
