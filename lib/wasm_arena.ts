@@ -11,17 +11,19 @@
  *
  * @module
  */
+import { growMemory } from "./wasm_memory.ts";
 
 /** Blocks start at multiples of 64 bytes, a cache line. */
 const alignmentBytes = 64;
 
-/** A 32-bit WebAssembly memory holds at most 65,536 pages of 64 KiB. */
-const pageBytes = 65_536;
-const maximumMemoryBytes = 65_536 * pageBytes;
-
 /** Bytes rounded up to a whole number of cache lines. */
 function aligned(bytes: number): number {
   return Math.ceil(bytes / alignmentBytes) * alignmentBytes;
+}
+
+/** The bytes of the block that holds `length` elements of `elementBytes` each. */
+function blockBytes(length: number, elementBytes: number): number {
+  return aligned(Math.max(1, length) * elementBytes);
 }
 
 /**
@@ -73,7 +75,7 @@ export class WasmArena {
   allocate(dtype: "float64" | "float32", length: number): Float64Array | Float32Array | undefined;
   allocate(dtype: "float64" | "float32", length: number): Float64Array | Float32Array | undefined {
     const elementBytes = dtype === "float64" ? 8 : 4;
-    const offset = this.#block(aligned(Math.max(1, length) * elementBytes));
+    const offset = this.#block(blockBytes(length, elementBytes));
     if (offset === undefined) return undefined;
     const buffer = this.#memory.buffer;
     this.#buffers.add(buffer);
@@ -93,10 +95,7 @@ export class WasmArena {
    * Nothing may read or write `values` afterwards.
    */
   release(values: Float64Array | Float32Array): void {
-    const bytes = aligned(Math.max(1, values.length) * values.BYTES_PER_ELEMENT);
-    const list = this.#free.get(bytes);
-    if (list) list.push(values.byteOffset);
-    else this.#free.set(bytes, [values.byteOffset]);
+    this.#giveBack(values.byteOffset, blockBytes(values.length, values.BYTES_PER_ELEMENT));
   }
 
   /**
@@ -115,12 +114,7 @@ export class WasmArena {
           "products this large",
       );
     }
-    if (this.#scratch !== undefined) {
-      const { offset: previous, bytes: previousBytes } = this.#scratch;
-      const list = this.#free.get(previousBytes);
-      if (list) list.push(previous);
-      else this.#free.set(previousBytes, [previous]);
-    }
+    if (this.#scratch !== undefined) this.#giveBack(this.#scratch.offset, this.#scratch.bytes);
     this.#scratch = { offset, bytes: size };
     return offset;
   }
@@ -133,17 +127,16 @@ export class WasmArena {
       return reused;
     }
     const end = this.#top + bytes;
-    if (end > maximumMemoryBytes) return undefined;
-    const available = this.#memory.buffer.byteLength;
-    if (end > available) {
-      try {
-        this.#memory.grow(Math.ceil((end - available) / pageBytes));
-      } catch {
-        return undefined;
-      }
-    }
+    if (growMemory(this.#memory, end) !== undefined) return undefined;
     const offset = this.#top;
     this.#top = end;
     return offset;
+  }
+
+  /** Puts the block of `bytes` at `offset` on the free list of its size. */
+  #giveBack(offset: number, bytes: number): void {
+    const list = this.#free.get(bytes);
+    if (list) list.push(offset);
+    else this.#free.set(bytes, [offset]);
   }
 }

@@ -26,6 +26,7 @@ import type { ImageSet } from "./image_set.ts";
 import type { Normalization } from "./normalization.ts";
 import { type DType, resultArray, type Tensor, tensor } from "./tensor.ts";
 import { simdGatherModule } from "./wasm_gather_bytes.ts";
+import { growMemory } from "./wasm_memory.ts";
 
 /**
  * Pass 1 of `kernels/gather.wat`: the `size` samples whose byte addresses are listed as int32 at
@@ -68,10 +69,6 @@ interface LoadedPixels {
   /** Bytes of pixels at the start of the kernel's memory. */
   readonly pixelBytes: number;
 }
-
-/** A 32-bit WebAssembly memory holds at most 65,536 pages of 64 KiB. */
-const pageBytes = 65_536;
-const maximumMemoryBytes = 65_536 * pageBytes;
 
 /**
  * Bytes of output the kernel writes before they are copied out: small enough to stay in a
@@ -120,17 +117,8 @@ function instantiateGatherKernel(): GatherKernel {
 
 /** Grows `kernel`'s memory to at least `neededBytes`; explains the RangeError when it cannot. */
 function reserveMemory(kernel: GatherKernel, neededBytes: number, purpose: string): void {
-  const { memory } = kernel;
-  if (neededBytes <= memory.buffer.byteLength) return;
-  let failure = "more than the 4 GiB a WebAssembly memory can hold";
-  if (neededBytes <= maximumMemoryBytes) {
-    try {
-      memory.grow(Math.ceil((neededBytes - memory.buffer.byteLength) / pageBytes));
-      return;
-    } catch (error) {
-      failure = `which it could not grow to (${error instanceof Error ? error.message : error})`;
-    }
-  }
+  const failure = growMemory(kernel.memory, neededBytes);
+  if (failure === undefined) return;
   throw new RangeError(
     `Cannot gather with the WebAssembly kernel: ${purpose} needs ${neededBytes} bytes of ` +
       `WebAssembly memory, ${failure}; gather from a smaller image set or in smaller batches`,

@@ -14,6 +14,7 @@
  */
 import type { Gemm, Gemm32, GemmOf } from "./ml_matrix_kernel.ts";
 import { relaxedSimdGemmModule, simdGemmModule } from "./wasm_gemm_bytes.ts";
+import { growMemory } from "./wasm_memory.ts";
 
 /**
  * One of the products `kernels/gemm.wat` exports: C = op(A) · op(B), C m × n, where `a`, `b`,
@@ -53,10 +54,6 @@ export interface GemmKernel {
 
 /** One of the axpy exports of `kernels/gemm.wat`: n values, α, and the byte offsets of x and y. */
 export type KernelAxpy = (n: number, alpha: number, x: number, y: number) => void;
-
-/** A 32-bit WebAssembly memory holds at most 65,536 pages of 64 KiB. */
-const pageBytes = 65_536;
-const maximumMemoryBytes = 65_536 * pageBytes;
 
 /**
  * The bytes of one of the base64-encoded modules of `wasm_gemm_bytes.ts`.
@@ -190,21 +187,10 @@ export function copyingPlacement(
   return {
     addressOf: () => undefined,
     scratch: (bytes) => {
-      const neededBytes = start + bytes;
-      if (neededBytes <= memory.buffer.byteLength) return start;
-      let failure = "more than the 4 GiB a WebAssembly memory can hold";
-      if (neededBytes <= maximumMemoryBytes) {
-        try {
-          memory.grow(Math.ceil((neededBytes - memory.buffer.byteLength) / pageBytes));
-          return start;
-        } catch (error) {
-          failure = `which it could not grow to (${
-            error instanceof Error ? error.message : error
-          })`;
-        }
-      }
+      const failure = growMemory(memory, start + bytes);
+      if (failure === undefined) return start;
       throw new RangeError(
-        `Cannot multiply with the WebAssembly kernel: it needs ${neededBytes} bytes of ` +
+        `Cannot multiply with the WebAssembly kernel: it needs ${start + bytes} bytes of ` +
           `WebAssembly memory, ${failure}; use the OpenBLAS or ml-matrix backend for products ` +
           "this large",
       );
