@@ -393,17 +393,12 @@ export function momentumStep<R extends number, C extends number>(
     axpy(learningRate, g, nextVelocity);
     nextValue.set(θ);
     axpy(-1, nextVelocity, nextValue);
-  } else if (nextVelocity instanceof Float32Array) {
-    for (let i = 0; i < θ.length; i++) {
-      const step = Math.fround(Math.fround(momentum * v[i]) + learningRate * g[i]);
-      nextVelocity[i] = step;
-      nextValue[i] = θ[i] - step;
-    }
   } else {
+    const single = nextVelocity instanceof Float32Array;
     for (let i = 0; i < θ.length; i++) {
-      const step = momentum * v[i] + learningRate * g[i];
-      nextVelocity[i] = step;
-      nextValue[i] = θ[i] - step;
+      const inertia = single ? Math.fround(momentum * v[i]) : momentum * v[i];
+      nextVelocity[i] = inertia + learningRate * g[i];
+      nextValue[i] = θ[i] - nextVelocity[i];
     }
   }
   return {
@@ -713,13 +708,8 @@ export function projectOutRows<R extends number, C extends number>(
   const single = gradient instanceof Float32Array;
   for (let i = 0; i < g.rows; i++) {
     const mean = a.data[i], projection = b.data[i], factor = c.data[i], offset = i * columns;
-    if (gScale === undefined) {
-      for (let j = offset; j < offset + columns; j++) {
-        data[j] = (gradient[j] - mean - normalized[j] * projection) * factor;
-      }
-      continue;
-    }
-    const rowScale = gScale.data[i];
+    // Without gScale, Ĝ = G · 1 = G exactly.
+    const rowScale = gScale?.data[i] ?? 1;
     for (let j = offset; j < offset + columns; j++) {
       const scaled = single ? Math.fround(gradient[j] * rowScale) : gradient[j] * rowScale;
       data[j] = (scaled - mean - normalized[j] * projection) * factor;
