@@ -45,6 +45,11 @@ export interface Backend {
   gemm: Gemm;
   gemm32: Gemm32;
   axpy?: Axpy;
+  /**
+   * Whether `axpy` gains on these arrays (absent: on any): the WebAssembly one only on arrays in
+   * its arena, which it adds in place; on others a TypeScript loop of the caller's is as fast.
+   */
+  axpyTakes?: (x: ArrayBufferView, y: ArrayBufferView) => boolean;
   /** Which CPU's kernels OpenBLAS runs ("Haswell", "SkylakeX", …), where it says. */
   kernels?: string;
   /**
@@ -122,6 +127,10 @@ export function selectBackend(
     gemm: wasmGemmParallel,
     gemm32: wasmGemm32Parallel,
     axpy: wasmParallelAxpy,
+    axpyTakes: (x, y) => {
+      const arena = wasmParallelArena();
+      return arena.addressOf(x) !== undefined && arena.addressOf(y) !== undefined;
+    },
     arena: wasmParallelArena,
     reason: "matrix products: WebAssembly SIMD (two threads)",
   };
@@ -261,18 +270,25 @@ export function currentGemm32(): Gemm32 {
 }
 
 /**
- * The process-wide {@linkcode Axpy}, or undefined when the backend has none.
+ * The process-wide {@linkcode Axpy} for y ← y + α·x on these arrays, or undefined when the
+ * backend has none that gains on them (see {@linkcode Backend.axpyTakes}).
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { currentAxpy, useBackend } from "./backend.ts";
+ * import { wasmParallelArena } from "./wasm_parallel_kernel.ts";
  * useBackend("ml-matrix");
- * assert.equal(currentAxpy(), undefined);
+ * assert.equal(currentAxpy(new Float64Array(2), new Float64Array(2)), undefined);
+ * useBackend("wasm");
+ * assert.equal(currentAxpy(new Float64Array(2), new Float64Array(2)), undefined); // not in its arena
+ * const arena = wasmParallelArena();
+ * assert.ok(currentAxpy(arena.allocate("float64", 2)!, arena.allocate("float64", 2)!));
  * ```
  */
-export function currentAxpy(): Axpy | undefined {
-  return currentBackend().axpy;
+export function currentAxpy(x: ArrayBufferView, y: ArrayBufferView): Axpy | undefined {
+  const { axpy, axpyTakes } = currentBackend();
+  return axpy && (axpyTakes?.(x, y) ?? true) ? axpy : undefined;
 }
 
 /**
