@@ -60,18 +60,29 @@ export function assertAgreesWithMlMatrix<Values extends Float64Array | Float32Ar
   }
 }
 
-/** {@linkcode assertAgreesWithMlMatrix} on standard-normal operands drawn from `seed`. */
-export function assertAgreesOnRandomOperands(
-  gemm: Gemm,
+/** A product C = op(A) · op(B) to check, and the seed its operands are drawn from. */
+export type ProductShape = [
   transposeA: boolean,
   transposeB: boolean,
   m: number,
   n: number,
   k: number,
   seed: number,
+];
+
+/** {@linkcode assertAgreesWithMlMatrix} on operands that `draw` makes from `seed` and `seed + 1`. */
+function assertAgreesOnDrawnOperands<Values extends Float64Array | Float32Array>(
+  draw: (length: number, seed: number) => Values,
+  gemm: GemmOf<Values>,
+  ...[transposeA, transposeB, m, n, k, seed]: ProductShape
 ): void {
-  const a = randomArray(m * k, seed), b = randomArray(k * n, seed + 1);
+  const a = draw(m * k, seed), b = draw(k * n, seed + 1);
   assertAgreesWithMlMatrix(gemm, transposeA, transposeB, m, n, k, a, b);
+}
+
+/** {@linkcode assertAgreesWithMlMatrix} on standard-normal operands drawn from `seed`. */
+export function assertAgreesOnRandomOperands(gemm: Gemm, ...shape: ProductShape): void {
+  assertAgreesOnDrawnOperands(randomArray, gemm, ...shape);
 }
 
 /** `length` standard-normal values from a seed, rounded to float32. */
@@ -80,15 +91,6 @@ export function randomArray32(length: number, seed: number): Float32Array {
 }
 
 /** {@linkcode assertAgreesWithMlMatrix} on standard-normal float32 operands drawn from `seed`. */
-export function assertAgrees32OnRandomOperands(
-  gemm: Gemm32,
-  transposeA: boolean,
-  transposeB: boolean,
-  m: number,
-  n: number,
-  k: number,
-  seed: number,
-): void {
-  const a = randomArray32(m * k, seed), b = randomArray32(k * n, seed + 1);
-  assertAgreesWithMlMatrix(gemm, transposeA, transposeB, m, n, k, a, b);
+export function assertAgrees32OnRandomOperands(gemm: Gemm32, ...shape: ProductShape): void {
+  assertAgreesOnDrawnOperands(randomArray32, gemm, ...shape);
 }

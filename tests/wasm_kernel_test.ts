@@ -12,19 +12,13 @@ import {
   assertAgrees32OnRandomOperands,
   assertAgreesOnRandomOperands,
   assertAgreesWithMlMatrix,
+  type ProductShape,
   randomArray,
   randomArray32,
 } from "./gemm_fixture.ts";
 
 /** The products of C = op(A) · op(B) on random operands, checked against ml-matrix. */
-type Agrees = (
-  transposeA: boolean,
-  transposeB: boolean,
-  m: number,
-  n: number,
-  k: number,
-  seed: number,
-) => void;
+type Agrees = (...shape: ProductShape) => void;
 
 /** A build of the kernel in one precision, and what its tests need to know of it. */
 interface Kernel {
@@ -38,41 +32,56 @@ interface Kernel {
   blocksDepth: number;
 }
 
-const float64Kernel = (name: string, gemm: Gemm) => ({
-  name,
+/** What differs between the precisions: how to check a product, and a fresh build. */
+interface PrecisionCheck<G> {
+  precision: string;
+  assertAgrees: (gemm: G, ...shape: ProductShape) => void;
+  fromModule: (encodedModule: string) => G;
+  blocksDepth: number;
+}
+
+const float64Check: PrecisionCheck<Gemm> = {
   precision: "",
-  agrees: (...shape: Parameters<Agrees>) => assertAgreesOnRandomOperands(gemm, ...shape),
-  freshAgrees: () => {
-    const fresh = wasmGemmFromModule(simdGemmModule);
-    return (...shape: Parameters<Agrees>) => assertAgreesOnRandomOperands(fresh, ...shape);
-  },
+  assertAgrees: assertAgreesOnRandomOperands,
+  fromModule: wasmGemmFromModule,
   // More than one block of 120 rows, 256 steps and 512 columns, none a multiple of the 5 × 4
   // tile, k odd.
   blocksDepth: 263,
-});
+};
 
-const float32Kernel = (name: string, gemm: Gemm32) => ({
-  name,
+const float32Check: PrecisionCheck<Gemm32> = {
   precision: " to float32 precision",
-  agrees: (...shape: Parameters<Agrees>) => assertAgrees32OnRandomOperands(gemm, ...shape),
-  freshAgrees: () => {
-    const fresh = wasmGemm32FromModule(simdGemmModule);
-    return (...shape: Parameters<Agrees>) => assertAgrees32OnRandomOperands(fresh, ...shape);
-  },
+  assertAgrees: assertAgrees32OnRandomOperands,
+  fromModule: wasmGemm32FromModule,
   // More than one block of 120 rows, 512 steps and 512 columns, none a multiple of the 5 × 8
   // tile, k neither even nor a multiple of the 4-step transposes.
   blocksDepth: 1031,
-});
+};
+
+function kernel<G>(name: string, gemm: G, check: PrecisionCheck<G>): Kernel {
+  const agreesFor = (instance: G): Agrees => (...shape) => check.assertAgrees(instance, ...shape);
+  return {
+    name,
+    precision: check.precision,
+    agrees: agreesFor(gemm),
+    freshAgrees: () => agreesFor(check.fromModule(simdGemmModule)),
+    blocksDepth: check.blocksDepth,
+  };
+}
 
 /**
  * Both builds in both precisions: the default (fused multiply-add here) and plain SIMD, each
  * its own instance.
  */
 const kernels: Kernel[] = [
-  float64Kernel("wasmGemm()", wasmGemm),
-  float64Kernel("wasmGemmFromModule(simdGemmModule)", wasmGemmFromModule(simdGemmModule)),
-  float32Kernel("wasmGemm32()", wasmGemm32),
-  float32Kernel("wasmGemm32FromModule(simdGemmModule)", wasmGemm32FromModule(simdGemmModule)),
+  kernel("wasmGemm()", wasmGemm, float64Check),
+  kernel("wasmGemmFromModule(simdGemmModule)", wasmGemmFromModule(simdGemmModule), float64Check),
+  kernel("wasmGemm32()", wasmGemm32, float32Check),
+  kernel(
+    "wasmGemm32FromModule(simdGemmModule)",
+    wasmGemm32FromModule(simdGemmModule),
+    float32Check,
+  ),
 ];
 
 const transpositions = [[false, false], [false, true], [true, false], [true, true]] as const;

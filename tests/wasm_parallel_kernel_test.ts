@@ -25,7 +25,7 @@ import {
   wasmGemmParallel,
   wasmParallelGemmsFromModule,
 } from "../lib/wasm_parallel_kernel.ts";
-import { assertAgreesOnRandomOperands, randomArray } from "./gemm_fixture.ts";
+import { assertAgreesOnRandomOperands, type ProductShape, randomArray } from "./gemm_fixture.ts";
 
 /**
  * Each shared-memory build beside the one-thread build of the same source: the two-thread
@@ -71,12 +71,7 @@ function products(
 function assertSameBits(
   parallel: { gemm: Gemm; gemm32: Gemm32 },
   single: { gemm: Gemm; gemm32: Gemm32 },
-  transposeA: boolean,
-  transposeB: boolean,
-  m: number,
-  n: number,
-  k: number,
-  seed: number,
+  ...[transposeA, transposeB, m, n, k, seed]: ProductShape
 ): void {
   const a = randomArray(m * k, seed), b = randomArray(k * n, seed + 1);
   const expected = new Float64Array(m * n), actual = new Float64Array(m * n).fill(NaN);
