@@ -17,7 +17,14 @@ import { dtypes } from "../lib/tensor.ts";
 import { normalizationOf } from "../lib/normalization.ts";
 import { randomKey, splitKey } from "../lib/random.ts";
 import { train } from "../lib/training.ts";
-import { choiceFlag, numberFlag, parseFlags, runMain, sizeListFlag } from "../cli/options.ts";
+import {
+  backendFlag,
+  choiceFlag,
+  numberFlag,
+  parseFlags,
+  runMain,
+  sizeListFlag,
+} from "../cli/options.ts";
 
 /** The peak resident set size of this process, in bytes (getrusage's ru_maxrss, in KiB). */
 function peakResidentBytes(): number {
@@ -34,12 +41,7 @@ await runMain(async () => {
     dtype: { type: "string", default: "float64" },
   });
   const dtype = choiceFlag("--dtype", flags.dtype, dtypes);
-  const preference = choiceFlag("--backend", flags.backend, [
-    "auto",
-    "openblas",
-    "wasm",
-    "ml-matrix",
-  ]);
+  const preference = backendFlag(flags.backend);
   const backend = useBackend(preference);
   const epochs = numberFlag("--epochs", flags.epochs, { minimum: 1, integer: true });
   if (flags.data === undefined) throw new Error("--data DIR (an extracted CIFAR-10) is required");

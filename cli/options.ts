@@ -5,6 +5,11 @@
  * @module
  */
 import { parseArgs, type ParseArgsConfig } from "node:util";
+import {
+  type BackendPreference,
+  backendPreferenceFromEnvironment,
+  backendPreferences,
+} from "../lib/backend.ts";
 
 /** A command-line mistake: printed without a stack trace, exit code 1. */
 export class UsageError extends Error {
@@ -103,6 +108,24 @@ export function choiceFlag<Choice extends string>(
     throw new UsageError(`${flag} must be one of ${choices.join(", ")}; got "${text}"`);
   }
   return text as Choice;
+}
+
+/**
+ * The backend `--backend` names (one of {@linkcode backendPreferences}), or where it is not
+ * given the one `NN_BACKEND` names, else `"auto"`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { backendFlag } from "./options.ts";
+ * assert.equal(backendFlag("wasm"), "wasm");
+ * assert.throws(() => backendFlag("gpu"), /--backend must be one of/);
+ * ```
+ */
+export function backendFlag(text: string | undefined): BackendPreference {
+  return text === undefined
+    ? backendPreferenceFromEnvironment()
+    : choiceFlag("--backend", text, backendPreferences);
 }
 
 /**

@@ -8,7 +8,6 @@
  *
  * @module
  */
-import { backendPreferenceFromEnvironment } from "../lib/backend.ts";
 import { concatenateImageSets } from "../lib/dataset.ts";
 import { readCifar10 } from "../lib/cifar10.ts";
 import { cifar10Directory } from "./cifar10_directory.ts";
@@ -19,7 +18,7 @@ import { comparisonRows, formatComparisonTable } from "../lib/study_comparison.t
 import { type ExperimentName, experimentNames, fullScale, quickScale } from "../lib/study_plan.ts";
 import { trialLogName } from "../lib/study_store.ts";
 import { writeTextFileAtomically } from "../lib/atomic_write.ts";
-import { choiceFlag, numberFlag, parseFlags, runMain, UsageError } from "./options.ts";
+import { backendFlag, choiceFlag, numberFlag, parseFlags, runMain, UsageError } from "./options.ts";
 
 const help = `Usage: deno task study [options]
        deno run --allow-read --allow-write --allow-env --allow-net --allow-ffi cli/study.ts [options]
@@ -93,9 +92,7 @@ await runMain(async () => {
     maximum: 2 ** 32 - 1,
     integer: true,
   });
-  const backend = flags.backend === undefined
-    ? backendPreferenceFromEnvironment()
-    : choiceFlag("--backend", flags.backend, ["auto", "openblas", "wasm", "ml-matrix"]);
+  const backend = backendFlag(flags.backend);
   const scale = flags.quick ? quickScale : fullScale;
   const outputDirectory = flags.out;
 

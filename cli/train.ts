@@ -12,7 +12,7 @@
  */
 import { multilayerPerceptron } from "../lib/architecture.ts";
 import { cifar10ImageShape, type ImageAugmentation, type ImageShape } from "../lib/augmentation.ts";
-import { backendPreferenceFromEnvironment, useBackend } from "../lib/backend.ts";
+import { useBackend } from "../lib/backend.ts";
 import { readCifar10 } from "../lib/cifar10.ts";
 import { type DataSplit, sliceImageSet, splitCifar10 } from "../lib/dataset.ts";
 import { confusionMatrix, evaluateImageSet } from "../lib/evaluation.ts";
@@ -33,6 +33,7 @@ import { watchInterrupts } from "./interrupts.ts";
 import { cifar10Directory } from "./cifar10_directory.ts";
 import { writeTextFileAtomically } from "../lib/atomic_write.ts";
 import {
+  backendFlag,
   choiceFlag,
   numberFlag,
   parseFlags,
@@ -157,9 +158,7 @@ await runMain(async () => {
     console.log(help);
     return;
   }
-  const backend = flags.backend === undefined
-    ? backendPreferenceFromEnvironment()
-    : choiceFlag("--backend", flags.backend, ["auto", "openblas", "wasm", "ml-matrix"]);
+  const backend = backendFlag(flags.backend);
   const checkpointEvery = flags["checkpoint-every"] === undefined
     ? undefined
     : numberFlag("--checkpoint-every", flags["checkpoint-every"], { minimum: 1, integer: true });

@@ -70,7 +70,13 @@ export interface SelectBackendOptions {
   libraryPaths?: readonly string[];
 }
 
-const backendPreferences: readonly BackendPreference[] = ["auto", "openblas", "wasm", "ml-matrix"];
+/** Every {@linkcode BackendPreference}, as `--backend` and `NN_BACKEND` take them. */
+export const backendPreferences: readonly BackendPreference[] = [
+  "auto",
+  "openblas",
+  "wasm",
+  "ml-matrix",
+];
 
 /** The value of an environment variable, or undefined when unset or not permitted. */
 function permittedEnvironmentVariable(variable: string): string | undefined {
