@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { growMemory } from "./wasm_memory.ts";
+import { growMemory, productMemoryError } from "./wasm_memory.ts";
 
 /** Blocks start at multiples of 64 bytes, a cache line. */
 const alignmentBytes = 64;
@@ -101,18 +101,15 @@ export class WasmArena {
   /**
    * The offset of a block of at least `bytes` for a product's own use (copies of operands from
    * outside the memory, workspaces), the same block again while it is large enough. Throws a
-   * RangeError when the memory cannot grow to hold it.
+   * RangeError naming `product` ("for m=50, n=100, k=3072") when the memory cannot grow to hold
+   * it.
    */
-  scratch(bytes: number): number {
+  scratch(bytes: number, product: string): number {
     if (this.#scratch !== undefined && this.#scratch.bytes >= bytes) return this.#scratch.offset;
     const size = aligned(bytes);
     const offset = this.#block(size);
     if (offset === undefined) {
-      throw new RangeError(
-        `Cannot multiply with the WebAssembly kernel: it needs ${bytes} bytes of WebAssembly ` +
-          "memory more, which it could not grow to; use the OpenBLAS or ml-matrix backend for " +
-          "products this large",
-      );
+      throw productMemoryError(product, this.#top + size, "which it could not grow to");
     }
     if (this.#scratch !== undefined) this.#giveBack(this.#scratch.offset, this.#scratch.bytes);
     this.#scratch = { offset, bytes: size };

@@ -14,7 +14,7 @@
  */
 import type { Gemm, Gemm32, GemmOf } from "./ml_matrix_kernel.ts";
 import { relaxedSimdGemmModule, simdGemmModule } from "./wasm_gemm_bytes.ts";
-import { growMemory } from "./wasm_memory.ts";
+import { growMemory, productMemoryError } from "./wasm_memory.ts";
 
 /**
  * One of the products `kernels/gemm.wat` exports: C = op(A) · op(B), C m × n, where `a`, `b`,
@@ -156,12 +156,13 @@ function alignToCacheLine(offset: number): number {
 /**
  * Where a product's operands go in a kernel's memory: `addressOf` gives the byte offset of an
  * array that already lies in it (a `WasmArena` block: used where it is, without a copy), and
- * `scratch(bytes)` the offset of a region of at least that many bytes for the copies of the
- * others and the workspaces (throwing a RangeError when the memory cannot hold it).
+ * `scratch(bytes, product)` the offset of a region of at least that many bytes for the copies
+ * of the others and the workspaces (throwing a RangeError naming `product`, such as
+ * "for m=50, n=100, k=3072", when the memory cannot hold it).
  */
 export interface KernelPlacement {
   addressOf: (values: Float64Array | Float32Array) => number | undefined;
-  scratch: (bytes: number) => number;
+  scratch: (bytes: number, product: string) => number;
 }
 
 /**
@@ -174,7 +175,7 @@ export interface KernelPlacement {
  * import { copyingPlacement } from "./wasm_kernel.ts";
  * const memory = new WebAssembly.Memory({ initial: 1 });
  * const placement = copyingPlacement(memory, 256);
- * assert.equal(placement.scratch(200_000), 256);
+ * assert.equal(placement.scratch(200_000, "for m=1, n=1, k=1"), 256);
  * assert.ok(memory.buffer.byteLength >= 256 + 200_000);
  * assert.equal(placement.addressOf(new Float64Array(memory.buffer, 0, 1)), undefined);
  * ```
@@ -186,14 +187,10 @@ export function copyingPlacement(
   const start = alignToCacheLine(reservedBytes);
   return {
     addressOf: () => undefined,
-    scratch: (bytes) => {
+    scratch: (bytes, product) => {
       const failure = growMemory(memory, start + bytes);
       if (failure === undefined) return start;
-      throw new RangeError(
-        `Cannot multiply with the WebAssembly kernel: it needs ${start + bytes} bytes of ` +
-          `WebAssembly memory, ${failure}; use the OpenBLAS or ml-matrix backend for products ` +
-          "this large",
-      );
+      throw productMemoryError(product, start + bytes, failure);
     },
   };
 }
@@ -261,7 +258,7 @@ export function multiplyInKernelMemory<Values extends Float64Array | Float32Arra
   const bCopy = bAt === undefined ? reserve(elementBytes * k * n) : 0;
   const cCopy = cAt === undefined ? reserve(elementBytes * m * n) : 0;
   const workspaceCopies = Array.from({ length: threads }, () => reserve(kernel.workspaceBytes));
-  const start = placement.scratch(scratchBytes);
+  const start = placement.scratch(scratchBytes, `for m=${m}, n=${n}, k=${k}`);
   const heap = precision.view(kernel.memory.buffer);
   if (aAt === undefined) {
     heap.set(a.length === m * k ? a : a.subarray(0, m * k), (start + aCopy) / elementBytes);

@@ -33,3 +33,28 @@ export function growMemory(memory: WebAssembly.Memory, neededBytes: number): str
     return `which it could not grow to (${error instanceof Error ? error.message : error})`;
   }
 }
+
+/**
+ * The RangeError of a product that the WebAssembly kernel's memory cannot hold: `product` names
+ * it ("for m=50, n=100, k=3072"), `failure` is why the memory could not grow (as
+ * {@linkcode growMemory} says it).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { productMemoryError } from "./wasm_memory.ts";
+ * const error = productMemoryError("for m=1, n=2, k=3", 10, "which it could not grow to");
+ * assert.match(error.message, /for m=1, n=2, k=3 it needs 10 bytes of WebAssembly memory/);
+ * ```
+ */
+export function productMemoryError(
+  product: string,
+  neededBytes: number,
+  failure: string,
+): RangeError {
+  return new RangeError(
+    `Cannot multiply with the WebAssembly kernel: ${product} it needs ${neededBytes} bytes of ` +
+      `WebAssembly memory, ${failure}; use the OpenBLAS or ml-matrix backend for products this ` +
+      "large",
+  );
+}

@@ -65,13 +65,16 @@ Deno.test("WasmArena keeps earlier arrays valid when it grows the memory", () =>
 
 Deno.test("WasmArena.scratch() keeps its block while large enough, and refuses past 4 GiB", () => {
   const arena = new WasmArena(sharedMemory(), 0);
-  const first = arena.scratch(1000);
-  assert.equal(arena.scratch(500), first);
-  const larger = arena.scratch(100_000);
+  const first = arena.scratch(1000, "for a test");
+  assert.equal(arena.scratch(500, "for a test"), first);
+  const larger = arena.scratch(100_000, "for a test");
   assert.notEqual(larger, first);
   assert.equal(arena.allocate("float64", 1000 / 8)!.byteOffset, first); // the old one, reused
   assert.equal(arena.allocate("float64", 2 ** 30), undefined); // 8 GiB
-  assert.throws(() => arena.scratch(2 ** 33), /could not grow/);
+  assert.throws(
+    () => arena.scratch(2 ** 33, "for m=1, n=1, k=2³³"),
+    /for m=1, n=1, k=2³³ it needs .* could not grow/,
+  );
 });
 
 Deno.test("WasmArena refuses an unshared memory, which growing would detach", () => {
